@@ -1,0 +1,118 @@
+//! The data directory (`./mamori-data/` by default): the SQLite database, the serve lock,
+//! and later evidence files. It holds patient-adjacent data, so it is created owner-only.
+
+use crate::StoreError;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    path: PathBuf,
+}
+
+/// Held while `serve` runs; a second `serve` on the same directory is refused.
+#[derive(Debug)]
+pub struct ServeLock {
+    _file: File,
+}
+
+impl DataDir {
+    /// Uses an existing directory, or creates it when `create` is set, and checks that it
+    /// is writable. On error nothing has been created.
+    pub fn prepare(path: &Path, create: bool) -> Result<Self, StoreError> {
+        let unwritable = |reason: String| StoreError::DataDirUnwritable { path: path.to_owned(), reason };
+        match std::fs::metadata(path) {
+            Ok(m) if !m.is_dir() => return Err(unwritable("it is not a directory".into())),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+                create_private_dir(path).map_err(|e| unwritable(e.to_string()))?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::NotInitialised { path: path.to_owned() });
+            }
+            Err(e) => return Err(unwritable(e.to_string())),
+        }
+        let probe = path.join(format!(".write-check-{}", std::process::id()));
+        File::create(&probe).map_err(|e| unwritable(e.to_string()))?;
+        let _ = std::fs::remove_file(&probe);
+        Ok(Self { path: path.to_owned() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Takes the exclusive serve lock (released when the process exits, however it exits).
+    pub fn lock_serve(&self) -> Result<ServeLock, StoreError> {
+        let lock_path = self.path.join("serve.lock");
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(|e| StoreError::DataDirUnwritable { path: self.path.clone(), reason: e.to_string() })?;
+        match file.try_lock() {
+            Ok(()) => {
+                file.set_len(0).ok();
+                file.rewind().ok();
+                let _ = write!(file, "{}", std::process::id());
+                Ok(ServeLock { _file: file })
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut pid = String::new();
+                let _ = file.read_to_string(&mut pid);
+                Err(StoreError::DataDirLocked { path: self.path.clone(), pid: pid.trim().to_owned() })
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(StoreError::DataDirUnwritable { path: self.path.clone(), reason: e.to_string() })
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_private_dir_and_locks_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("mamori-data");
+        assert!(matches!(DataDir::prepare(&dir, false), Err(StoreError::NotInitialised { .. })));
+        let d = DataDir::prepare(&dir, true).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        }
+        let held = d.lock_serve().unwrap();
+        match d.lock_serve() {
+            Err(StoreError::DataDirLocked { pid, .. }) => assert_eq!(pid, std::process::id().to_string()),
+            other => panic!("expected locked, got {other:?}"),
+        }
+        drop(held);
+        d.lock_serve().unwrap();
+    }
+
+    #[test]
+    fn a_file_is_not_a_data_dir() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("f");
+        std::fs::write(&file, b"x").unwrap();
+        assert!(matches!(DataDir::prepare(&file, true), Err(StoreError::DataDirUnwritable { .. })));
+        assert!(matches!(DataDir::prepare(&file.join("sub"), true), Err(StoreError::DataDirUnwritable { .. })));
+    }
+}

@@ -1,0 +1,263 @@
+//! Persistence for mamori: one [`Store`] interface with two real implementations,
+//! SQLite (embedded default, WAL) and PostgreSQL, each with its own migrations.
+//!
+//! Tenant isolation is structural: every method that reads or writes institution data takes
+//! a [`Scope`], which only [`Store::scope`] can create after checking the institution
+//! exists. The implementations bind the scope's id into every query; no query over tenant
+//! tables is written without it. Every change is appended to the hash-chained audit log in
+//! the same transaction as the change itself.
+#![forbid(unsafe_code)]
+
+mod chain;
+mod datadir;
+mod error;
+mod migrate;
+mod postgres;
+mod settings;
+mod sql;
+mod sqlite;
+mod verify;
+
+pub use datadir::{DataDir, ServeLock};
+pub use error::StoreError;
+pub use migrate::SchemaStatus;
+pub use settings::{Backend, DbSettings};
+pub use verify::{ChainReport, verify_audit};
+
+use async_trait::async_trait;
+use mamori_domain::audit::{AuditDraft, AuditEvent, Chain, ChainHead};
+use mamori_domain::evidence::Evidence;
+use mamori_domain::finding::{Finding, FindingStatus, Severity};
+use mamori_domain::institution::Institution;
+use mamori_domain::job::{Job, JobStatus};
+use mamori_domain::record::{Record, RecordKind, Row};
+use mamori_domain::{ApiTokenId, EvidenceId, FindingId, InstitutionId, JobId, RecordId};
+use serde::Serialize;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Proof that an institution exists, and the tenant every scoped query is bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    institution: InstitutionId,
+}
+
+impl Scope {
+    pub fn institution(&self) -> InstitutionId {
+        self.institution
+    }
+    pub fn chain(&self) -> Chain {
+        Chain::Institution(self.institution)
+    }
+}
+
+/// Query over one ledger. `order_by` must name a field of the kind (or `created_at`/`updated_at`).
+#[derive(Debug, Clone, Default)]
+pub struct RecordQuery {
+    /// Equality filters on fields.
+    pub filters: Vec<(String, mamori_domain::record::Value)>,
+    pub order_by: Option<String>,
+    pub descending: bool,
+    pub limit: Option<u32>,
+    pub offset: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WriteSummary {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FindingQuery {
+    pub status: Option<FindingStatus>,
+    pub min_severity: Option<Severity>,
+    pub limit: Option<u32>,
+}
+
+/// Which jobs a listing covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobScope {
+    /// Every job of the installation (the operator at the server's console).
+    All,
+    /// One institution's jobs only.
+    Institution(InstitutionId),
+}
+
+#[derive(Debug, Clone)]
+pub struct JobQuery {
+    pub scope: JobScope,
+    pub status: Option<JobStatus>,
+    pub limit: u32,
+}
+
+impl Default for JobQuery {
+    fn default() -> Self {
+        Self { scope: JobScope::All, status: None, limit: 100 }
+    }
+}
+
+/// An API token as stored: only the hash of the secret is kept.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiToken {
+    pub id: ApiTokenId,
+    pub name: String,
+    pub token_hash: String,
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// Reports rows written so far inside a batch (for job progress). Called from the task
+/// doing the writing; must be cheap.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
+
+/// Called between pages while a long read runs; return `false` to stop.
+pub type KeepGoing<'a> = &'a (dyn Fn(u64) -> bool + Send + Sync);
+
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    fn backend(&self) -> Backend;
+
+    /// The database answers.
+    async fn ping(&self) -> Result<()>;
+
+    async fn schema_status(&self) -> Result<SchemaStatus>;
+
+    // ---- installation-wide -------------------------------------------------------------
+
+    async fn get_setting(&self, key: &str) -> Result<Option<String>>;
+    /// Sets a setting and audits `audit` (which must not contain the value if it is secret).
+    async fn set_setting(&self, key: &str, value: &str, audit: &AuditDraft) -> Result<()>;
+
+    async fn create_institution(&self, institution: &Institution, actor: &str) -> Result<Scope>;
+    async fn list_institutions(&self) -> Result<Vec<Institution>>;
+    /// The only way to obtain a [`Scope`]: fails with `NotFound` for an unknown id.
+    async fn scope(&self, id: InstitutionId) -> Result<Scope>;
+    async fn institution(&self, scope: &Scope) -> Result<Institution>;
+
+    // ---- ledgers ------------------------------------------------------------------------
+
+    /// Creates or updates `rows` (by id) in one transaction: all are written or none.
+    /// Each created or changed row gets an audit entry with the fields that changed.
+    async fn put_rows(&self, scope: &Scope, rows: &[Row], actor: &str, progress: Progress<'_>)
+    -> Result<WriteSummary>;
+    async fn get_row(&self, scope: &Scope, kind: RecordKind, id: RecordId) -> Result<Option<Row>>;
+    async fn list_rows(&self, scope: &Scope, kind: RecordKind, query: &RecordQuery) -> Result<Vec<Row>>;
+    async fn count_rows(&self, scope: &Scope, kind: RecordKind) -> Result<u64>;
+    /// Fails with `Referenced` while another record points at it.
+    async fn delete_row(&self, scope: &Scope, kind: RecordKind, id: RecordId, actor: &str) -> Result<bool>;
+
+    // ---- evidence and findings -------------------------------------------------------------
+
+    async fn put_evidence(&self, scope: &Scope, evidence: &Evidence, actor: &str) -> Result<()>;
+    async fn get_evidence(&self, scope: &Scope, id: EvidenceId) -> Result<Option<Evidence>>;
+    async fn create_finding(&self, scope: &Scope, finding: &Finding, actor: &str) -> Result<()>;
+    async fn get_finding(&self, scope: &Scope, id: FindingId) -> Result<Option<Finding>>;
+    async fn list_findings(&self, scope: &Scope, query: &FindingQuery) -> Result<Vec<Finding>>;
+    async fn set_finding_status(
+        &self,
+        scope: &Scope,
+        id: FindingId,
+        to: FindingStatus,
+        actor: &str,
+        reason: Option<&str>,
+    ) -> Result<Finding>;
+
+    // ---- jobs -----------------------------------------------------------------------------
+
+    /// Records a new job (status queued) and audits its creation.
+    async fn insert_job(&self, job: &Job) -> Result<()>;
+    async fn start_job(&self, id: JobId, runner: &str) -> Result<()>;
+    /// Stores progress and refreshes the heartbeat; returns whether cancellation was requested.
+    async fn update_job_progress(&self, id: JobId, done: u64, total: Option<u64>, message: Option<&str>)
+    -> Result<bool>;
+    async fn finish_job(
+        &self,
+        id: JobId,
+        status: JobStatus,
+        result: Option<&serde_json::Value>,
+        error: Option<&str>,
+    ) -> Result<()>;
+    /// Asks a queued or running job to stop; audited. A queued job is cancelled at once.
+    async fn request_job_cancel(&self, id: JobId, actor: &str) -> Result<Job>;
+    async fn get_job(&self, id: JobId) -> Result<Option<Job>>;
+    async fn list_jobs(&self, query: &JobQuery) -> Result<Vec<Job>>;
+    /// Marks these running jobs interrupted (their process died) and audits it.
+    async fn mark_jobs_interrupted(&self, ids: &[JobId]) -> Result<u64>;
+
+    // ---- audit ------------------------------------------------------------------------------
+
+    async fn append_audit(&self, chain: Chain, draft: &AuditDraft) -> Result<AuditEvent>;
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>>;
+    /// Entries of `chain` with `seq > after_seq`, oldest first.
+    async fn audit_events(&self, chain: Chain, after_seq: u64, limit: u32) -> Result<Vec<AuditEvent>>;
+
+    // ---- API tokens ---------------------------------------------------------------------------
+
+    async fn insert_api_token(&self, token: &ApiToken) -> Result<()>;
+    /// A live (not revoked) token by the hash of its secret; records its use.
+    async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>>;
+    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>>;
+    async fn revoke_api_token(&self, id: ApiTokenId, actor: &str) -> Result<bool>;
+}
+
+/// Typed access to the ledgers on top of the row interface.
+#[async_trait]
+pub trait StoreExt: Store {
+    async fn put<R: Record + Sync>(&self, scope: &Scope, record: &R, actor: &str) -> Result<WriteSummary> {
+        self.put_rows(scope, &[record.to_row()], actor, &|_| {}).await
+    }
+
+    async fn get<R: Record>(&self, scope: &Scope, id: RecordId) -> Result<Option<R>> {
+        match self.get_row(scope, R::KIND, id).await? {
+            Some(row) => Ok(Some(R::from_row(&row)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn list<R: Record>(&self, scope: &Scope, query: &RecordQuery) -> Result<Vec<R>> {
+        let rows = self.list_rows(scope, R::KIND, query).await?;
+        rows.iter().map(|r| R::from_row(r).map_err(StoreError::from)).collect()
+    }
+}
+
+impl<S: Store + ?Sized> StoreExt for S {}
+
+/// Options for [`open`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// Create the SQLite database file if it does not exist.
+    pub create: bool,
+    /// Apply pending migrations. When false, an out-of-date schema is an error.
+    pub migrate: bool,
+}
+
+/// Connects to the configured database, refuses a schema newer than this build knows,
+/// and applies migrations when asked. Nothing is written before those checks pass.
+pub async fn open(settings: &DbSettings, options: OpenOptions) -> Result<Arc<dyn Store>> {
+    match settings {
+        DbSettings::Sqlite { path } => Ok(Arc::new(sqlite::SqliteStore::open(path, options).await?)),
+        DbSettings::Postgres { .. } => postgres::PgStore::open(settings, options).await,
+    }
+}
+
+/// A new random secret (256 bits) in Crockford-free lower-case base32, for tokens.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    data_encoding::BASE32_NOPAD.encode(&bytes).to_ascii_lowercase()
+}
+
+/// How secrets (setup and API tokens) are stored: BLAKE3, hex. The secrets are 256-bit
+/// random values, so a fast hash is enough; no secret is ever stored or logged in clear.
+pub fn hash_secret(secret: &str) -> String {
+    blake3::hash(secret.trim().as_bytes()).to_hex().to_string()
+}

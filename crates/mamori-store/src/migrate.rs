@@ -1,0 +1,70 @@
+//! Migrations are embedded in the binary, one list per backend, and applied by sqlx's
+//! migrator. Before anything is applied, the versions already in the database are compared
+//! with the ones this build knows: a database from a newer mamori is refused untouched.
+
+use crate::StoreError;
+use serde::Serialize;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AssertSqlSafe, SqlSafeStr};
+use std::borrow::Cow;
+
+/// `(version, description, sql)`; append only, never edit an applied migration.
+pub(crate) type Embedded = &'static [(i64, &'static str, &'static str)];
+
+pub(crate) const SQLITE: Embedded =
+    &[(1, "initial", include_str!("../migrations/sqlite/0001_initial.sql"))];
+pub(crate) const POSTGRES: Embedded =
+    &[(1, "initial", include_str!("../migrations/postgres/0001_initial.sql"))];
+
+pub(crate) fn migrator(list: Embedded) -> Migrator {
+    let migrations = list
+        .iter()
+        .map(|(version, desc, sql)| {
+            Migration::new(*version, Cow::Borrowed(*desc), MigrationType::Simple, AssertSqlSafe(*sql).into_sql_str(), false)
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SchemaStatus {
+    /// Highest applied version (0 for an empty database).
+    pub current: i64,
+    /// Highest version this build knows.
+    pub supported: i64,
+}
+
+impl SchemaStatus {
+    pub fn up_to_date(&self) -> bool {
+        self.current == self.supported
+    }
+}
+
+/// Compares applied versions with the known list.
+pub(crate) fn check(applied: &[i64], list: Embedded) -> Result<SchemaStatus, StoreError> {
+    let supported = list.iter().map(|m| m.0).max().unwrap_or(0);
+    let current = applied.iter().copied().max().unwrap_or(0);
+    if applied.iter().any(|v| !list.iter().any(|m| m.0 == *v)) || current > supported {
+        return Err(StoreError::SchemaTooNew { found: current, supported });
+    }
+    Ok(SchemaStatus { current, supported })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newer_or_unknown_versions_are_refused() {
+        assert_eq!(check(&[], SQLITE).unwrap(), SchemaStatus { current: 0, supported: 1 });
+        assert!(check(&[1], SQLITE).unwrap().up_to_date());
+        assert!(matches!(check(&[1, 2], SQLITE), Err(StoreError::SchemaTooNew { found: 2, supported: 1 })));
+        assert!(matches!(check(&[1, 20260101], SQLITE), Err(StoreError::SchemaTooNew { .. })));
+    }
+
+    #[test]
+    fn both_backends_know_the_same_versions() {
+        let v = |l: Embedded| l.iter().map(|m| m.0).collect::<Vec<_>>();
+        assert_eq!(v(SQLITE), v(POSTGRES));
+    }
+}

@@ -1,0 +1,1087 @@
+//! The embedded default: one SQLite file in WAL mode with `synchronous = FULL`.
+//!
+//! Writes go through a pool of exactly one connection, so transactions never contend for
+//! the write lock and an audit-chain head is never read by two writers at once; reads use
+//! a separate read-only pool and run concurrently with writes (WAL).
+
+use crate::chain::{ChainWriter, INSERT_EVENT, SELECT_EVENTS, UPSERT_HEAD};
+use crate::error::classify_write;
+use crate::migrate::{self, SchemaStatus};
+use crate::{
+    ApiToken, Backend, FindingQuery, JobQuery, JobScope, OpenOptions, Progress, RecordQuery, Result, Scope, Store,
+    StoreError, WriteSummary, sql,
+};
+use async_trait::async_trait;
+use mamori_domain::audit::{AuditDraft, AuditEvent, Chain, ChainHead};
+use mamori_domain::evidence::Evidence;
+use mamori_domain::finding::{Finding, FindingStatus, ObjectRef, Severity, StatusChange};
+use mamori_domain::institution::{Institution, InstitutionKind};
+use mamori_domain::job::{Job, JobStatus};
+use mamori_domain::record::{FieldType, RecordKind, Row, Value};
+use mamori_domain::{ApiTokenId, EvidenceId, FindingId, InstitutionId, JobId, RecordId, time_fmt};
+use serde_json::json;
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Arguments, AssertSqlSafe, Row as _};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+#[derive(Debug)]
+pub(crate) struct SqliteStore {
+    path: PathBuf,
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+fn connect_options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(30))
+}
+
+impl SqliteStore {
+    pub(crate) async fn open(path: &Path, options: OpenOptions) -> Result<Self> {
+        if !path.exists() && !options.create {
+            return Err(StoreError::NotInitialised { path: path.to_owned() });
+        }
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(connect_options(path).create_if_missing(options.create))
+            .await
+            .map_err(|e| StoreError::Unreachable { target: path.display().to_string(), reason: e.to_string() })?;
+        let status = schema_status(&writer).await?;
+        if !status.up_to_date() {
+            if !options.migrate {
+                return Err(StoreError::SchemaOutdated { found: status.current, supported: status.supported });
+            }
+            migrate::migrator(migrate::SQLITE)
+                .run(&writer)
+                .await
+                .map_err(|e| StoreError::Migration(e.to_string()))?;
+        }
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(connect_options(path).read_only(true))
+            .await
+            .map_err(|e| StoreError::Unreachable { target: path.display().to_string(), reason: e.to_string() })?;
+        Ok(Self { path: path.to_owned(), writer, reader })
+    }
+}
+
+async fn schema_status(pool: &SqlitePool) -> Result<SchemaStatus> {
+    let has_table: Option<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
+            .fetch_optional(pool)
+            .await?;
+    let applied: Vec<i64> = if has_table.is_some() {
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await?
+    } else {
+        Vec::new()
+    };
+    migrate::check(&applied, migrate::SQLITE)
+}
+
+// ---- value encoding -------------------------------------------------------------------------
+
+fn ts(t: OffsetDateTime) -> String {
+    time_fmt::format(t)
+}
+
+fn parse_ts(s: &str) -> Result<OffsetDateTime> {
+    time_fmt::parse(s).map_err(|e| StoreError::Corrupt(format!("timestamp {s:?}: {e}")))
+}
+
+fn parse_date(s: &str) -> Result<Date> {
+    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|e| StoreError::Corrupt(format!("date {s:?}: {e}")))
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("id {s:?}: {e}")))
+}
+
+fn add<T>(args: &mut SqliteArguments, v: T) -> Result<()>
+where
+    T: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    args.add(v).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+fn add_value(args: &mut SqliteArguments, v: &Value) -> Result<()> {
+    match v {
+        Value::Null => add(args, Option::<String>::None),
+        Value::Text(s) => add(args, s.clone()),
+        Value::Int(i) => add(args, *i),
+        Value::Bool(b) => add(args, i64::from(*b)),
+        Value::Date(d) => add(args, d.to_string()),
+        Value::Timestamp(t) => add(args, ts(*t)),
+        Value::Ref(u) => add(args, u.hyphenated().to_string()),
+        Value::TextList(l) if l.is_empty() => add(args, Option::<String>::None),
+        Value::TextList(l) => add(args, serde_json::to_string(l).expect("strings serialise")),
+    }
+}
+
+fn decode_value(r: &SqliteRow, name: &str, ty: FieldType) -> Result<Value> {
+    let v = match ty {
+        FieldType::Int => r.try_get::<Option<i64>, _>(name)?.map(Value::Int),
+        FieldType::Bool => r.try_get::<Option<i64>, _>(name)?.map(|i| Value::Bool(i != 0)),
+        _ => match r.try_get::<Option<String>, _>(name)? {
+            None => None,
+            Some(s) => Some(match ty {
+                FieldType::Text => Value::Text(s),
+                FieldType::Date => Value::Date(parse_date(&s)?),
+                FieldType::Timestamp => Value::Timestamp(parse_ts(&s)?),
+                FieldType::Ref => Value::Ref(parse_uuid(&s)?),
+                FieldType::TextList => {
+                    let l: Vec<String> = serde_json::from_str(&s)
+                        .map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))?;
+                    if l.is_empty() { Value::Null } else { Value::TextList(l) }
+                }
+                FieldType::Int | FieldType::Bool => unreachable!("handled above"),
+            }),
+        },
+    };
+    Ok(v.unwrap_or(Value::Null))
+}
+
+fn decode_row(kind: RecordKind, r: &SqliteRow) -> Result<Row> {
+    let id: String = r.try_get("id")?;
+    let mut row = Row::new(kind, RecordId(parse_uuid(&id)?));
+    for f in kind.fields() {
+        let v = decode_value(r, f.name, f.ty)?;
+        if !v.is_null() {
+            row.values.insert(f.name.to_owned(), v);
+        }
+    }
+    Ok(row)
+}
+
+fn id_str(u: impl std::fmt::Display) -> String {
+    u.to_string()
+}
+
+// ---- audit helpers ----------------------------------------------------------------------------
+
+async fn load_chain(conn: &mut SqliteConnection, chain: Chain) -> Result<ChainWriter> {
+    let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE chain = $1")
+        .bind(chain.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    ChainWriter::from_head(chain, head)
+}
+
+async fn append(conn: &mut SqliteConnection, w: &mut ChainWriter, draft: &AuditDraft) -> Result<AuditEvent> {
+    let e = w.seal(draft);
+    sqlx::query(INSERT_EVENT)
+        .bind(id_str(e.id))
+        .bind(e.chain.to_string())
+        .bind(e.chain.institution().map(id_str))
+        .bind(e.seq as i64)
+        .bind(ts(e.at))
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.object_kind)
+        .bind(&e.object_id)
+        .bind(&e.details)
+        .bind(&e.prev_hash)
+        .bind(&e.hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(e)
+}
+
+async fn save_chain(conn: &mut SqliteConnection, w: &ChainWriter) -> Result<()> {
+    if w.dirty {
+        sqlx::query(UPSERT_HEAD)
+            .bind(w.chain.to_string())
+            .bind(w.seq as i64)
+            .bind(mamori_domain::audit::to_hex(&w.hash))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+fn decode_event(r: &SqliteRow) -> Result<AuditEvent> {
+    let chain: String = r.try_get("chain")?;
+    let id: String = r.try_get("id")?;
+    let seq: i64 = r.try_get("seq")?;
+    Ok(AuditEvent {
+        id: parse_uuid(&id)?.into(),
+        chain: Chain::parse(&chain).ok_or_else(|| StoreError::Corrupt(format!("audit chain {chain:?}")))?,
+        seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("audit seq {seq}")))?,
+        at: parse_ts(&r.try_get::<String, _>("at")?)?,
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        object_kind: r.try_get("object_kind")?,
+        object_id: r.try_get("object_id")?,
+        details: r.try_get("details")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
+}
+
+// ---- findings, jobs, institutions ------------------------------------------------------------
+
+fn decode_institution(r: &SqliteRow) -> Result<Institution> {
+    let kind: String = r.try_get("kind")?;
+    Ok(Institution {
+        id: parse_uuid(&r.try_get::<String, _>("id")?)?.into(),
+        name: r.try_get("name")?,
+        kind: InstitutionKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("institution kind {kind:?}")))?,
+        medical_code: r.try_get("medical_code")?,
+        demo: r.try_get::<i64, _>("demo")? != 0,
+        created_at: parse_ts(&r.try_get::<String, _>("created_at")?)?,
+    })
+}
+
+fn decode_job(r: &SqliteRow) -> Result<Job> {
+    let status: String = r.try_get("status")?;
+    let opt_ts = |name: &str| -> Result<Option<OffsetDateTime>> {
+        r.try_get::<Option<String>, _>(name)?.map(|s| parse_ts(&s)).transpose()
+    };
+    let json = |name: &str| -> Result<Option<serde_json::Value>> {
+        r.try_get::<Option<String>, _>(name)?
+            .map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("job {name}: {e}"))))
+            .transpose()
+    };
+    Ok(Job {
+        id: parse_uuid(&r.try_get::<String, _>("id")?)?.into(),
+        institution_id: r.try_get::<Option<String>, _>("institution_id")?.map(|s| parse_uuid(&s)).transpose()?.map(Into::into),
+        kind: r.try_get("kind")?,
+        status: JobStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("job status {status:?}")))?,
+        progress_done: r.try_get::<i64, _>("progress_done")?.max(0) as u64,
+        progress_total: r.try_get::<Option<i64>, _>("progress_total")?.map(|t| t.max(0) as u64),
+        message: r.try_get("message")?,
+        params: json("params")?.unwrap_or(serde_json::Value::Null),
+        result: json("result")?,
+        error: r.try_get("error")?,
+        cancel_requested: r.try_get::<i64, _>("cancel_requested")? != 0,
+        runner: r.try_get("runner")?,
+        created_by: r.try_get("created_by")?,
+        created_at: parse_ts(&r.try_get::<String, _>("created_at")?)?,
+        started_at: opt_ts("started_at")?,
+        heartbeat_at: opt_ts("heartbeat_at")?,
+        finished_at: opt_ts("finished_at")?,
+    })
+}
+
+const JOB_COLUMNS: &str = "id, institution_id, kind, status, progress_done, progress_total, message, params, result, \
+    error, cancel_requested, runner, created_by, created_at, started_at, heartbeat_at, finished_at";
+
+fn decode_token(r: &SqliteRow) -> Result<ApiToken> {
+    let opt_ts = |name: &str| -> Result<Option<OffsetDateTime>> {
+        r.try_get::<Option<String>, _>(name)?.map(|s| parse_ts(&s)).transpose()
+    };
+    Ok(ApiToken {
+        id: parse_uuid(&r.try_get::<String, _>("id")?)?.into(),
+        name: r.try_get("name")?,
+        token_hash: r.try_get("token_hash")?,
+        created_by: r.try_get("created_by")?,
+        created_at: parse_ts(&r.try_get::<String, _>("created_at")?)?,
+        last_used_at: opt_ts("last_used_at")?,
+        revoked_at: opt_ts("revoked_at")?,
+    })
+}
+
+impl SqliteStore {
+    async fn load_finding(&self, scope: &Scope, id: FindingId) -> Result<Option<Finding>> {
+        let inst = id_str(scope.institution());
+        let Some(r) = sqlx::query(
+            "SELECT id, rule, severity, status, title, detail, remediation, first_seen, last_seen \
+             FROM findings WHERE institution_id = $1 AND id = $2",
+        )
+        .bind(&inst)
+        .bind(id_str(id))
+        .fetch_optional(&self.reader)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let severity: String = r.try_get("severity")?;
+        let status: String = r.try_get("status")?;
+        let history = sqlx::query(
+            "SELECT status, actor, reason, at FROM finding_history WHERE institution_id = $1 AND finding_id = $2 ORDER BY position",
+        )
+        .bind(&inst)
+        .bind(id_str(id))
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(|h| {
+            let s: String = h.try_get("status")?;
+            Ok(StatusChange {
+                status: FindingStatus::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("finding status {s:?}")))?,
+                actor: h.try_get("actor")?,
+                reason: h.try_get("reason")?,
+                at: parse_ts(&h.try_get::<String, _>("at")?)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let evidence = sqlx::query_scalar::<_, String>(
+            "SELECT evidence_id FROM finding_evidence WHERE institution_id = $1 AND finding_id = $2 ORDER BY evidence_id",
+        )
+        .bind(&inst)
+        .bind(id_str(id))
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(|s| parse_uuid(s).map(EvidenceId))
+        .collect::<Result<Vec<_>>>()?;
+        let objects = sqlx::query_as::<_, (String, String)>(
+            "SELECT object_kind, object_id FROM finding_objects WHERE institution_id = $1 AND finding_id = $2 ORDER BY object_kind, object_id",
+        )
+        .bind(&inst)
+        .bind(id_str(id))
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(|(k, i)| {
+            Ok(ObjectRef {
+                kind: RecordKind::parse(k).ok_or_else(|| StoreError::Corrupt(format!("object kind {k:?}")))?,
+                id: RecordId(parse_uuid(i)?),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        Ok(Some(Finding {
+            id,
+            rule: r.try_get("rule")?,
+            severity: Severity::parse(&severity).ok_or_else(|| StoreError::Corrupt(format!("severity {severity:?}")))?,
+            status: FindingStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("status {status:?}")))?,
+            title: r.try_get("title")?,
+            detail: r.try_get("detail")?,
+            remediation: r.try_get("remediation")?,
+            objects,
+            evidence,
+            history,
+            first_seen: parse_ts(&r.try_get::<String, _>("first_seen")?)?,
+            last_seen: parse_ts(&r.try_get::<String, _>("last_seen")?)?,
+        }))
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    async fn schema_status(&self) -> Result<SchemaStatus> {
+        schema_status(&self.reader).await
+    }
+
+    async fn get_setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM system_settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.reader)
+            .await?)
+    }
+
+    async fn set_setting(&self, key: &str, value: &str, audit: &AuditDraft) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO system_settings (key, value, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(ts(time_fmt::now()))
+        .execute(&mut *tx)
+        .await?;
+        let mut w = load_chain(&mut tx, Chain::System).await?;
+        append(&mut tx, &mut w, audit).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_institution(&self, i: &Institution, actor: &str) -> Result<Scope> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("INSERT INTO institutions (id, name, kind, medical_code, demo, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(id_str(i.id))
+            .bind(&i.name)
+            .bind(i.kind.as_str())
+            .bind(&i.medical_code)
+            .bind(i64::from(i.demo))
+            .bind(ts(i.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| classify_write(e, "institution", i.id.to_string()))?;
+        let details = json!({"name": i.name, "kind": i.kind.as_str(), "demo": i.demo});
+        let mut sys = load_chain(&mut tx, Chain::System).await?;
+        append(&mut tx, &mut sys, &AuditDraft::new(actor, "institution.create").object("institution", i.id).details(details.clone())).await?;
+        save_chain(&mut tx, &sys).await?;
+        let mut own = load_chain(&mut tx, Chain::Institution(i.id)).await?;
+        append(&mut tx, &mut own, &AuditDraft::new(actor, "institution.create").object("institution", i.id).details(details)).await?;
+        save_chain(&mut tx, &own).await?;
+        tx.commit().await?;
+        Ok(Scope { institution: i.id })
+    }
+
+    async fn list_institutions(&self) -> Result<Vec<Institution>> {
+        sqlx::query("SELECT id, name, kind, medical_code, demo, created_at FROM institutions ORDER BY created_at, id")
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(decode_institution)
+            .collect()
+    }
+
+    async fn scope(&self, id: InstitutionId) -> Result<Scope> {
+        let found: Option<String> = sqlx::query_scalar("SELECT id FROM institutions WHERE id = $1")
+            .bind(id_str(id))
+            .fetch_optional(&self.reader)
+            .await?;
+        match found {
+            Some(_) => Ok(Scope { institution: id }),
+            None => Err(StoreError::NotFound { what: "institution", id: id.to_string() }),
+        }
+    }
+
+    async fn institution(&self, scope: &Scope) -> Result<Institution> {
+        let r = sqlx::query("SELECT id, name, kind, medical_code, demo, created_at FROM institutions WHERE id = $1")
+            .bind(id_str(scope.institution()))
+            .fetch_one(&self.reader)
+            .await?;
+        decode_institution(&r)
+    }
+
+    async fn put_rows(&self, scope: &Scope, rows: &[Row], actor: &str, progress: Progress<'_>) -> Result<WriteSummary> {
+        // Validate everything before the first write.
+        for (index, row) in rows.iter().enumerate() {
+            mamori_domain::ledger::check_row(row).map_err(|e| StoreError::InRow { index, source: Box::new(e.into()) })?;
+        }
+        let inst = id_str(scope.institution());
+        let now = time_fmt::now();
+        let mut summary = WriteSummary::default();
+        let mut tx = self.writer.begin().await?;
+        let mut chain = load_chain(&mut tx, scope.chain()).await?;
+        for (index, row) in rows.iter().enumerate() {
+            let in_row = |e: StoreError| StoreError::InRow { index, source: Box::new(e) };
+            let existing = sqlx::query(AssertSqlSafe(sql::select_one(row.kind)))
+                .bind(&inst)
+                .bind(id_str(row.id))
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| decode_row(row.kind, &r))
+                .transpose()?;
+            let draft = match existing {
+                None => {
+                    let mut args = SqliteArguments::default();
+                    add(&mut args, id_str(row.id))?;
+                    add(&mut args, inst.clone())?;
+                    for f in row.kind.fields() {
+                        add_value(&mut args, row.get(f.name))?;
+                    }
+                    add(&mut args, ts(now))?;
+                    add(&mut args, ts(now))?;
+                    sqlx::query_with(AssertSqlSafe(sql::insert(row.kind)), args)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| in_row(write_error(e, row)))?;
+                    summary.created += 1;
+                    AuditDraft::new(actor, "record.create")
+                        .object(row.kind.as_str(), row.id)
+                        .details(json!({"fields": row.to_json()}))
+                }
+                Some(old) => {
+                    let changed = row.diff(&old);
+                    if changed.is_empty() {
+                        summary.unchanged += 1;
+                        progress(index as u64 + 1);
+                        continue;
+                    }
+                    let mut args = SqliteArguments::default();
+                    for f in row.kind.fields() {
+                        add_value(&mut args, row.get(f.name))?;
+                    }
+                    add(&mut args, ts(now))?;
+                    add(&mut args, inst.clone())?;
+                    add(&mut args, id_str(row.id))?;
+                    sqlx::query_with(AssertSqlSafe(sql::update(row.kind)), args)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| in_row(write_error(e, row)))?;
+                    summary.updated += 1;
+                    AuditDraft::new(actor, "record.update")
+                        .object(row.kind.as_str(), row.id)
+                        .details(json!({"changed": changed}))
+                }
+            };
+            append(&mut tx, &mut chain, &draft).await?;
+            progress(index as u64 + 1);
+        }
+        save_chain(&mut tx, &chain).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    async fn get_row(&self, scope: &Scope, kind: RecordKind, id: RecordId) -> Result<Option<Row>> {
+        sqlx::query(AssertSqlSafe(sql::select_one(kind)))
+            .bind(id_str(scope.institution()))
+            .bind(id_str(id))
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| decode_row(kind, &r))
+            .transpose()
+    }
+
+    async fn list_rows(&self, scope: &Scope, kind: RecordKind, query: &RecordQuery) -> Result<Vec<Row>> {
+        let l = sql::list(kind, query)?;
+        let mut args = SqliteArguments::default();
+        add(&mut args, id_str(scope.institution()))?;
+        for v in &l.binds {
+            add_value(&mut args, v)?;
+        }
+        add(&mut args, l.limit)?;
+        add(&mut args, l.offset)?;
+        sqlx::query_with(AssertSqlSafe(l.sql), args)
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(|r| decode_row(kind, r))
+            .collect()
+    }
+
+    async fn count_rows(&self, scope: &Scope, kind: RecordKind) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(AssertSqlSafe(sql::count(kind)))
+            .bind(id_str(scope.institution()))
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(n as u64)
+    }
+
+    async fn delete_row(&self, scope: &Scope, kind: RecordKind, id: RecordId, actor: &str) -> Result<bool> {
+        let inst = id_str(scope.institution());
+        let mut tx = self.writer.begin().await?;
+        let Some(old) = sqlx::query(AssertSqlSafe(sql::select_one(kind)))
+            .bind(&inst)
+            .bind(id_str(id))
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| decode_row(kind, &r))
+            .transpose()?
+        else {
+            return Ok(false);
+        };
+        sqlx::query(AssertSqlSafe(sql::delete(kind)))
+            .bind(&inst)
+            .bind(id_str(id))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| classify_write(e, kind.as_str(), id.to_string()))?;
+        let mut chain = load_chain(&mut tx, scope.chain()).await?;
+        let draft = AuditDraft::new(actor, "record.delete").object(kind.as_str(), id).details(json!({"fields": old.to_json()}));
+        append(&mut tx, &mut chain, &draft).await?;
+        save_chain(&mut tx, &chain).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn put_evidence(&self, scope: &Scope, e: &Evidence, actor: &str) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO evidence (id, institution_id, kind, summary, data, source, job_id, content_hash, observed_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id_str(e.id))
+        .bind(id_str(scope.institution()))
+        .bind(&e.kind)
+        .bind(&e.summary)
+        .bind(e.data.to_string())
+        .bind(&e.source)
+        .bind(e.job_id.map(id_str))
+        .bind(&e.content_hash)
+        .bind(ts(e.observed_at))
+        .bind(ts(time_fmt::now()))
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| classify_write(err, "evidence", e.id.to_string()))?;
+        let mut chain = load_chain(&mut tx, scope.chain()).await?;
+        let draft = AuditDraft::new(actor, "evidence.create")
+            .object("evidence", e.id)
+            .details(json!({"kind": e.kind, "summary": e.summary, "content_hash": e.content_hash}));
+        append(&mut tx, &mut chain, &draft).await?;
+        save_chain(&mut tx, &chain).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_evidence(&self, scope: &Scope, id: EvidenceId) -> Result<Option<Evidence>> {
+        let Some(r) = sqlx::query(
+            "SELECT id, kind, summary, data, source, job_id, content_hash, observed_at FROM evidence \
+             WHERE institution_id = $1 AND id = $2",
+        )
+        .bind(id_str(scope.institution()))
+        .bind(id_str(id))
+        .fetch_optional(&self.reader)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let data: String = r.try_get("data")?;
+        Ok(Some(Evidence {
+            id,
+            kind: r.try_get("kind")?,
+            summary: r.try_get("summary")?,
+            data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("evidence data: {e}")))?,
+            source: r.try_get("source")?,
+            job_id: r.try_get::<Option<String>, _>("job_id")?.map(|s| parse_uuid(&s)).transpose()?.map(JobId),
+            content_hash: r.try_get("content_hash")?,
+            observed_at: parse_ts(&r.try_get::<String, _>("observed_at")?)?,
+        }))
+    }
+
+    async fn create_finding(&self, scope: &Scope, f: &Finding, actor: &str) -> Result<()> {
+        f.check()?;
+        let inst = id_str(scope.institution());
+        let now = time_fmt::now();
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO findings (id, institution_id, rule, severity, status, title, detail, remediation, first_seen, last_seen, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(id_str(f.id))
+        .bind(&inst)
+        .bind(&f.rule)
+        .bind(f.severity.as_str())
+        .bind(f.status.as_str())
+        .bind(&f.title)
+        .bind(&f.detail)
+        .bind(&f.remediation)
+        .bind(ts(f.first_seen))
+        .bind(ts(f.last_seen))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify_write(e, "finding", f.id.to_string()))?;
+        sqlx::query("INSERT INTO finding_history (institution_id, finding_id, position, status, actor, reason, at) VALUES ($1, $2, 0, $3, $4, NULL, $5)")
+            .bind(&inst)
+            .bind(id_str(f.id))
+            .bind(f.status.as_str())
+            .bind(actor)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        for ev in &f.evidence {
+            sqlx::query("INSERT INTO finding_evidence (institution_id, finding_id, evidence_id) VALUES ($1, $2, $3)")
+                .bind(&inst)
+                .bind(id_str(f.id))
+                .bind(id_str(ev))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match classify_write(e, "evidence", ev.to_string()) {
+                    StoreError::Referenced { what, id } => StoreError::NotFound { what, id },
+                    other => other,
+                })?;
+        }
+        for o in &f.objects {
+            sqlx::query("INSERT INTO finding_objects (institution_id, finding_id, object_kind, object_id) VALUES ($1, $2, $3, $4)")
+                .bind(&inst)
+                .bind(id_str(f.id))
+                .bind(o.kind.as_str())
+                .bind(id_str(o.id))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut chain = load_chain(&mut tx, scope.chain()).await?;
+        let draft = AuditDraft::new(actor, "finding.create").object("finding", f.id).details(json!({
+            "rule": f.rule, "severity": f.severity.as_str(), "title": f.title,
+            "evidence": f.evidence, "objects": f.objects,
+        }));
+        append(&mut tx, &mut chain, &draft).await?;
+        save_chain(&mut tx, &chain).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_finding(&self, scope: &Scope, id: FindingId) -> Result<Option<Finding>> {
+        self.load_finding(scope, id).await
+    }
+
+    async fn list_findings(&self, scope: &Scope, q: &FindingQuery) -> Result<Vec<Finding>> {
+        let min = q.min_severity.unwrap_or(Severity::Info);
+        let severities: Vec<&str> = Severity::ALL.into_iter().filter(|s| *s >= min).map(Severity::as_str).collect();
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM findings WHERE institution_id = $1 AND ($2 IS NULL OR status = $2) \
+             AND severity IN (SELECT value FROM json_each($3)) \
+             ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, \
+             first_seen, id LIMIT $4",
+        )
+        .bind(id_str(scope.institution()))
+        .bind(q.status.map(FindingStatus::as_str))
+        .bind(serde_json::to_string(&severities).expect("strings serialise"))
+        .bind(q.limit.map_or(i64::MAX, i64::from))
+        .fetch_all(&self.reader)
+        .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(f) = self.load_finding(scope, FindingId(parse_uuid(&id)?)).await? {
+                out.push(f);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn set_finding_status(
+        &self,
+        scope: &Scope,
+        id: FindingId,
+        to: FindingStatus,
+        actor: &str,
+        reason: Option<&str>,
+    ) -> Result<Finding> {
+        let inst = id_str(scope.institution());
+        let mut tx = self.writer.begin().await?;
+        let current: Option<String> = sqlx::query_scalar("SELECT status FROM findings WHERE institution_id = $1 AND id = $2")
+            .bind(&inst)
+            .bind(id_str(id))
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(current) = current else {
+            return Err(StoreError::NotFound { what: "finding", id: id.to_string() });
+        };
+        let mut probe = Finding::new("x", Severity::Info, "x", vec![]);
+        probe.status = FindingStatus::parse(&current).ok_or_else(|| StoreError::Corrupt(format!("status {current:?}")))?;
+        let change = probe.change_status(to, actor, reason)?;
+        let position: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(position), -1) + 1 FROM finding_history WHERE institution_id = $1 AND finding_id = $2",
+        )
+        .bind(&inst)
+        .bind(id_str(id))
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE findings SET status = $1, updated_at = $2 WHERE institution_id = $3 AND id = $4")
+            .bind(to.as_str())
+            .bind(ts(change.at))
+            .bind(&inst)
+            .bind(id_str(id))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO finding_history (institution_id, finding_id, position, status, actor, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&inst)
+            .bind(id_str(id))
+            .bind(position)
+            .bind(to.as_str())
+            .bind(actor)
+            .bind(&change.reason)
+            .bind(ts(change.at))
+            .execute(&mut *tx)
+            .await?;
+        let mut chain = load_chain(&mut tx, scope.chain()).await?;
+        let draft = AuditDraft::new(actor, "finding.status").object("finding", id).details(json!({
+            "from": current, "to": to.as_str(), "reason": change.reason,
+        }));
+        append(&mut tx, &mut chain, &draft).await?;
+        save_chain(&mut tx, &chain).await?;
+        tx.commit().await?;
+        self.load_finding(scope, id).await?.ok_or_else(|| StoreError::NotFound { what: "finding", id: id.to_string() })
+    }
+
+    async fn insert_job(&self, job: &Job) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO jobs ({JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        )))
+        .bind(id_str(job.id))
+        .bind(job.institution_id.map(id_str))
+        .bind(&job.kind)
+        .bind(job.status.as_str())
+        .bind(job.progress_done as i64)
+        .bind(job.progress_total.map(|t| t as i64))
+        .bind(&job.message)
+        .bind(job.params.to_string())
+        .bind(job.result.as_ref().map(|r| r.to_string()))
+        .bind(&job.error)
+        .bind(i64::from(job.cancel_requested))
+        .bind(&job.runner)
+        .bind(&job.created_by)
+        .bind(ts(job.created_at))
+        .bind(job.started_at.map(ts))
+        .bind(job.heartbeat_at.map(ts))
+        .bind(job.finished_at.map(ts))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify_write(e, "job", job.id.to_string()))?;
+        let chain = job.institution_id.map_or(Chain::System, Chain::Institution);
+        let mut w = load_chain(&mut tx, chain).await?;
+        let draft = AuditDraft::new(&job.created_by, "job.create").object("job", job.id).details(json!({"kind": job.kind}));
+        append(&mut tx, &mut w, &draft).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn start_job(&self, id: JobId, runner: &str) -> Result<()> {
+        let now = ts(time_fmt::now());
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'running', runner = $1, started_at = $2, heartbeat_at = $2 WHERE id = $3 AND status = 'queued'",
+        )
+        .bind(runner)
+        .bind(&now)
+        .bind(id_str(id))
+        .execute(&self.writer)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Invalid(format!("job {id} is not queued")));
+        }
+        Ok(())
+    }
+
+    async fn update_job_progress(&self, id: JobId, done: u64, total: Option<u64>, message: Option<&str>) -> Result<bool> {
+        let cancel: Option<i64> = sqlx::query_scalar(
+            "UPDATE jobs SET progress_done = $1, progress_total = COALESCE($2, progress_total), \
+             message = COALESCE($3, message), heartbeat_at = $4 WHERE id = $5 RETURNING cancel_requested",
+        )
+        .bind(done as i64)
+        .bind(total.map(|t| t as i64))
+        .bind(message)
+        .bind(ts(time_fmt::now()))
+        .bind(id_str(id))
+        .fetch_optional(&self.writer)
+        .await?;
+        cancel.map(|c| c != 0).ok_or_else(|| StoreError::NotFound { what: "job", id: id.to_string() })
+    }
+
+    async fn finish_job(
+        &self,
+        id: JobId,
+        status: JobStatus,
+        result: Option<&serde_json::Value>,
+        error: Option<&str>,
+    ) -> Result<()> {
+        if !status.is_finished() {
+            return Err(StoreError::Invalid(format!("{status:?} is not a final job status")));
+        }
+        let mut tx = self.writer.begin().await?;
+        let inst: Option<Option<String>> = sqlx::query_scalar(
+            "UPDATE jobs SET status = $1, result = $2, error = $3, finished_at = $4 WHERE id = $5 AND status IN ('queued', 'running') RETURNING institution_id",
+        )
+        .bind(status.as_str())
+        .bind(result.map(|r| r.to_string()))
+        .bind(error)
+        .bind(ts(time_fmt::now()))
+        .bind(id_str(id))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(inst) = inst else {
+            return Err(StoreError::Invalid(format!("job {id} is not running")));
+        };
+        let chain = match inst {
+            Some(s) => Chain::Institution(parse_uuid(&s)?.into()),
+            None => Chain::System,
+        };
+        let mut w = load_chain(&mut tx, chain).await?;
+        let draft = AuditDraft::new("system", "job.finish").object("job", id).details(json!({"status": status.as_str(), "error": error}));
+        append(&mut tx, &mut w, &draft).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn request_job_cancel(&self, id: JobId, actor: &str) -> Result<Job> {
+        let mut tx = self.writer.begin().await?;
+        let Some(r) = sqlx::query(AssertSqlSafe(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1")))
+            .bind(id_str(id))
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Err(StoreError::NotFound { what: "job", id: id.to_string() });
+        };
+        let job = decode_job(&r)?;
+        if job.status.is_finished() {
+            return Err(StoreError::Invalid(format!("job {id} has already finished ({})", job.status.as_str())));
+        }
+        if job.status == JobStatus::Queued {
+            sqlx::query("UPDATE jobs SET status = 'cancelled', cancel_requested = 1, finished_at = $1 WHERE id = $2")
+                .bind(ts(time_fmt::now()))
+                .bind(id_str(id))
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE id = $1").bind(id_str(id)).execute(&mut *tx).await?;
+        }
+        let chain = job.institution_id.map_or(Chain::System, Chain::Institution);
+        let mut w = load_chain(&mut tx, chain).await?;
+        append(&mut tx, &mut w, &AuditDraft::new(actor, "job.cancel").object("job", id).details(json!({"kind": job.kind}))).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        self.get_job(id).await?.ok_or_else(|| StoreError::NotFound { what: "job", id: id.to_string() })
+    }
+
+    async fn get_job(&self, id: JobId) -> Result<Option<Job>> {
+        sqlx::query(AssertSqlSafe(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1")))
+            .bind(id_str(id))
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| decode_job(&r))
+            .transpose()
+    }
+
+    async fn list_jobs(&self, q: &JobQuery) -> Result<Vec<Job>> {
+        let inst = match q.scope {
+            JobScope::All => None,
+            JobScope::Institution(i) => Some(id_str(i)),
+        };
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE ($1 IS NULL OR institution_id = $1) AND ($2 IS NULL OR status = $2) \
+             ORDER BY created_at DESC, id DESC LIMIT $3"
+        )))
+        .bind(inst)
+        .bind(q.status.map(JobStatus::as_str))
+        .bind(i64::from(q.limit))
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(decode_job)
+        .collect()
+    }
+
+    async fn mark_jobs_interrupted(&self, ids: &[JobId]) -> Result<u64> {
+        let mut n = 0;
+        let mut tx = self.writer.begin().await?;
+        for id in ids {
+            let inst: Option<Option<String>> = sqlx::query_scalar(
+                "UPDATE jobs SET status = 'interrupted', finished_at = $1, error = 'process ended while the job ran' \
+                 WHERE id = $2 AND status = 'running' RETURNING institution_id",
+            )
+            .bind(ts(time_fmt::now()))
+            .bind(id_str(id))
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(inst) = inst {
+                n += 1;
+                let chain = match inst {
+                    Some(s) => Chain::Institution(parse_uuid(&s)?.into()),
+                    None => Chain::System,
+                };
+                let mut w = load_chain(&mut tx, chain).await?;
+                append(&mut tx, &mut w, &AuditDraft::new("system", "job.interrupted").object("job", id)).await?;
+                save_chain(&mut tx, &w).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn append_audit(&self, chain: Chain, draft: &AuditDraft) -> Result<AuditEvent> {
+        let mut tx = self.writer.begin().await?;
+        let mut w = load_chain(&mut tx, chain).await?;
+        let e = append(&mut tx, &mut w, draft).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(e)
+    }
+
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>> {
+        sqlx::query_as::<_, (String, i64, String)>("SELECT chain, seq, hash FROM audit_heads ORDER BY chain")
+            .fetch_all(&self.reader)
+            .await?
+            .into_iter()
+            .map(|(c, seq, hash)| {
+                Ok(ChainHead {
+                    chain: Chain::parse(&c).ok_or_else(|| StoreError::Corrupt(format!("audit chain {c:?}")))?,
+                    seq: seq.max(0) as u64,
+                    hash,
+                })
+            })
+            .collect()
+    }
+
+    async fn audit_events(&self, chain: Chain, after_seq: u64, limit: u32) -> Result<Vec<AuditEvent>> {
+        sqlx::query(SELECT_EVENTS)
+            .bind(chain.to_string())
+            .bind(after_seq as i64)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(decode_event)
+            .collect()
+    }
+
+    async fn insert_api_token(&self, t: &ApiToken) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("INSERT INTO api_tokens (id, name, token_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id_str(t.id))
+            .bind(&t.name)
+            .bind(&t.token_hash)
+            .bind(&t.created_by)
+            .bind(ts(t.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| classify_write(e, "api token", t.name.clone()))?;
+        let mut w = load_chain(&mut tx, Chain::System).await?;
+        append(&mut tx, &mut w, &AuditDraft::new(&t.created_by, "api_token.create").object("api_token", t.id).details(json!({"name": t.name}))).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
+        let r = sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL \
+             RETURNING id, name, token_hash, created_by, created_at, last_used_at, revoked_at",
+        )
+        .bind(ts(time_fmt::now()))
+        .bind(token_hash)
+        .fetch_optional(&self.writer)
+        .await?;
+        r.map(|r| decode_token(&r)).transpose()
+    }
+
+    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
+        sqlx::query("SELECT id, name, token_hash, created_by, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY created_at")
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(decode_token)
+            .collect()
+    }
+
+    async fn revoke_api_token(&self, id: ApiTokenId, actor: &str) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(ts(time_fmt::now()))
+            .bind(id_str(id))
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let mut w = load_chain(&mut tx, Chain::System).await?;
+        append(&mut tx, &mut w, &AuditDraft::new(actor, "api_token.revoke").object("api_token", id)).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+/// A write that broke a constraint: a reference to a row that does not exist (in this
+/// institution), or an id that is taken.
+fn write_error(e: sqlx::Error, row: &Row) -> StoreError {
+    match classify_write(e, "record", row.id.to_string()) {
+        StoreError::Referenced { .. } => StoreError::MissingReference { kind: row.kind, id: row.id.to_string() },
+        other => other,
+    }
+}
+
+impl SqliteStore {
+    #[allow(dead_code)]
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
