@@ -384,20 +384,27 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    fn names(row: &Row) -> BTreeSet<&str> {
-        row.values.keys().map(String::as_str).collect()
+    fn declared(kind: RecordKind) -> BTreeSet<String> {
+        kind.fields().iter().map(|f| f.name.to_owned()).collect()
     }
-    fn declared(kind: RecordKind) -> BTreeSet<&'static str> {
-        kind.fields().iter().map(|f| f.name).collect()
+
+    /// The struct's own field names (through serde), without `id`.
+    fn struct_fields<R: Record + Serialize>(r: &R) -> BTreeSet<String> {
+        let v = serde_json::to_value(r).unwrap();
+        v.as_object().unwrap().keys().filter(|k| *k != "id").cloned().collect()
+    }
+
+    fn pair<R: Record + Serialize>(r: &R) -> (Row, BTreeSet<String>) {
+        (r.to_row(), struct_fields(r))
     }
 
     #[test]
     fn typed_records_match_their_field_lists() {
         let v = RecordId::new();
         let date = time::macros::date!(2025 - 04 - 01);
-        let rows = [
-            Site { id: RecordId::new(), name: "本院".into(), address: None, notes: None }.to_row(),
-            NetworkSegment {
+        let rows: Vec<(Row, BTreeSet<String>)> = vec![
+            pair(&Site { id: RecordId::new(), name: "本院".into(), address: None, notes: None }),
+            pair(&NetworkSegment {
                 id: RecordId::new(),
                 name: "医療機器".into(),
                 site_id: None,
@@ -405,10 +412,9 @@ mod tests {
                 purpose: None,
                 vlan: Some(10),
                 notes: None,
-            }
-            .to_row(),
-            Asset::new(AssetKind::MedicalDevice, "CT").to_row(),
-            Software {
+            }),
+            pair(&Asset::new(AssetKind::MedicalDevice, "CT")),
+            pair(&Software {
                 id: RecordId::new(),
                 asset_id: v,
                 name: "x".into(),
@@ -417,9 +423,8 @@ mod tests {
                 cpe: None,
                 end_of_life: Some(date),
                 notes: None,
-            }
-            .to_row(),
-            Person {
+            }),
+            pair(&Person {
                 id: RecordId::new(),
                 name: "山田 花子".into(),
                 name_kana: None,
@@ -430,9 +435,8 @@ mod tests {
                 joined_on: Some(date),
                 retired_on: None,
                 notes: None,
-            }
-            .to_row(),
-            Account {
+            }),
+            pair(&Account {
                 id: RecordId::new(),
                 system: "電子カルテ".into(),
                 username: "yamada".into(),
@@ -446,9 +450,8 @@ mod tests {
                 last_login_at: None,
                 status: AccountStatus::Enabled,
                 notes: None,
-            }
-            .to_row(),
-            Vendor {
+            }),
+            pair(&Vendor {
                 id: v,
                 name: "保守株式会社".into(),
                 service: None,
@@ -458,9 +461,8 @@ mod tests {
                 emergency_contact: None,
                 address: None,
                 notes: None,
-            }
-            .to_row(),
-            Contract {
+            }),
+            pair(&Contract {
                 id: RecordId::new(),
                 vendor_id: v,
                 title: "保守契約".into(),
@@ -469,9 +471,8 @@ mod tests {
                 ends_on: None,
                 responsibility: None,
                 notes: None,
-            }
-            .to_row(),
-            RemoteMaintenance {
+            }),
+            pair(&RemoteMaintenance {
                 id: RecordId::new(),
                 vendor_id: v,
                 asset_id: None,
@@ -482,9 +483,8 @@ mod tests {
                 confirmed_on: None,
                 last_used_at: None,
                 notes: None,
-            }
-            .to_row(),
-            MdsSds {
+            }),
+            pair(&MdsSds {
                 id: RecordId::new(),
                 system: "電子カルテ".into(),
                 vendor_id: None,
@@ -493,13 +493,13 @@ mod tests {
                 received_on: None,
                 evidence_id: None,
                 notes: None,
-            }
-            .to_row(),
+            }),
         ];
-        let kinds: BTreeSet<_> = rows.iter().map(|r| r.kind).collect();
+        let kinds: BTreeSet<_> = rows.iter().map(|(r, _)| r.kind).collect();
         assert_eq!(kinds.len(), RecordKind::ALL.len(), "every kind has a typed record");
-        for row in &rows {
-            assert_eq!(names(row), declared(row.kind), "{}", row.kind);
+        for (row, fields) in &rows {
+            assert_eq!(fields, &declared(row.kind), "{}", row.kind);
+            assert!(row.values.keys().all(|k| fields.contains(k)), "{}", row.kind);
             row.validate().unwrap();
         }
     }

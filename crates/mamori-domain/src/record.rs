@@ -349,8 +349,13 @@ impl Row {
         Self { kind, id, values: BTreeMap::new() }
     }
 
+    /// Sets a field; setting `Null` clears it, so two rows with the same content are equal
+    /// however they were built.
     pub fn set(&mut self, field: &str, v: impl Into<Value>) -> &mut Self {
-        self.values.insert(field.to_owned(), v.into());
+        match v.into() {
+            Value::Null => self.values.remove(field),
+            v => self.values.insert(field.to_owned(), v),
+        };
         self
     }
 

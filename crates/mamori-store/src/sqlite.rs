@@ -293,6 +293,13 @@ fn decode_token(r: &SqliteRow) -> Result<ApiToken> {
 }
 
 impl SqliteStore {
+    /// `BEGIN IMMEDIATE`: take the write lock up front, so a transaction that reads before
+    /// it writes (every audited write does) waits for another process's writer instead of
+    /// failing when it upgrades its lock.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     async fn load_finding(&self, scope: &Scope, id: FindingId) -> Result<Option<Finding>> {
         let inst = id_str(scope.institution());
         let Some(r) = sqlx::query(
@@ -391,7 +398,7 @@ impl Store for SqliteStore {
     }
 
     async fn set_setting(&self, key: &str, value: &str, audit: &AuditDraft) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO system_settings (key, value, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -409,7 +416,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_institution(&self, i: &Institution, actor: &str) -> Result<Scope> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO institutions (id, name, kind, medical_code, demo, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(id_str(i.id))
             .bind(&i.name)
@@ -467,7 +474,7 @@ impl Store for SqliteStore {
         let inst = id_str(scope.institution());
         let now = time_fmt::now();
         let mut summary = WriteSummary::default();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut chain = load_chain(&mut tx, scope.chain()).await?;
         for (index, row) in rows.iter().enumerate() {
             let in_row = |e: StoreError| StoreError::InRow { index, source: Box::new(e) };
@@ -566,7 +573,7 @@ impl Store for SqliteStore {
 
     async fn delete_row(&self, scope: &Scope, kind: RecordKind, id: RecordId, actor: &str) -> Result<bool> {
         let inst = id_str(scope.institution());
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let Some(old) = sqlx::query(AssertSqlSafe(sql::select_one(kind)))
             .bind(&inst)
             .bind(id_str(id))
@@ -592,7 +599,7 @@ impl Store for SqliteStore {
     }
 
     async fn put_evidence(&self, scope: &Scope, e: &Evidence, actor: &str) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO evidence (id, institution_id, kind, summary, data, source, job_id, content_hash, observed_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -649,7 +656,7 @@ impl Store for SqliteStore {
         f.check()?;
         let inst = id_str(scope.institution());
         let now = time_fmt::now();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO findings (id, institution_id, rule, severity, status, title, detail, remediation, first_seen, last_seen, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -745,7 +752,7 @@ impl Store for SqliteStore {
         reason: Option<&str>,
     ) -> Result<Finding> {
         let inst = id_str(scope.institution());
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current: Option<String> = sqlx::query_scalar("SELECT status FROM findings WHERE institution_id = $1 AND id = $2")
             .bind(&inst)
             .bind(id_str(id))
@@ -792,7 +799,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_job(&self, job: &Job) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO jobs ({JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
         )))
@@ -866,7 +873,7 @@ impl Store for SqliteStore {
         if !status.is_finished() {
             return Err(StoreError::Invalid(format!("{status:?} is not a final job status")));
         }
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let inst: Option<Option<String>> = sqlx::query_scalar(
             "UPDATE jobs SET status = $1, result = $2, error = $3, finished_at = $4 WHERE id = $5 AND status IN ('queued', 'running') RETURNING institution_id",
         )
@@ -893,7 +900,7 @@ impl Store for SqliteStore {
     }
 
     async fn request_job_cancel(&self, id: JobId, actor: &str) -> Result<Job> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let Some(r) = sqlx::query(AssertSqlSafe(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1")))
             .bind(id_str(id))
             .fetch_optional(&mut *tx)
@@ -952,7 +959,7 @@ impl Store for SqliteStore {
 
     async fn mark_jobs_interrupted(&self, ids: &[JobId]) -> Result<u64> {
         let mut n = 0;
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         for id in ids {
             let inst: Option<Option<String>> = sqlx::query_scalar(
                 "UPDATE jobs SET status = 'interrupted', finished_at = $1, error = 'process ended while the job ran' \
@@ -978,7 +985,7 @@ impl Store for SqliteStore {
     }
 
     async fn append_audit(&self, chain: Chain, draft: &AuditDraft) -> Result<AuditEvent> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut w = load_chain(&mut tx, chain).await?;
         let e = append(&mut tx, &mut w, draft).await?;
         save_chain(&mut tx, &w).await?;
@@ -1014,7 +1021,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_api_token(&self, t: &ApiToken) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO api_tokens (id, name, token_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(id_str(t.id))
             .bind(&t.name)
@@ -1053,7 +1060,7 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_api_token(&self, id: ApiTokenId, actor: &str) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(ts(time_fmt::now()))
             .bind(id_str(id))
