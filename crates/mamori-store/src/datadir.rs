@@ -2,6 +2,7 @@
 //! and later evidence files. It holds patient-adjacent data, so it is created owner-only.
 
 use crate::StoreError;
+use crate::error::classify_io;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -23,18 +24,18 @@ impl DataDir {
     pub fn prepare(path: &Path, create: bool) -> Result<Self, StoreError> {
         let unwritable = |reason: String| StoreError::DataDirUnwritable { path: path.to_owned(), reason };
         match std::fs::metadata(path) {
-            Ok(m) if !m.is_dir() => return Err(unwritable("it is not a directory".into())),
+            Ok(m) if !m.is_dir() => return Err(unwritable("not-a-directory".into())),
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
-                create_private_dir(path).map_err(|e| unwritable(e.to_string()))?;
+                create_private_dir(path).map_err(|e| unwritable(classify_io(e.kind())))?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(StoreError::NotInitialised { path: path.to_owned() });
             }
-            Err(e) => return Err(unwritable(e.to_string())),
+            Err(e) => return Err(unwritable(classify_io(e.kind()))),
         }
         let probe = path.join(format!(".write-check-{}", std::process::id()));
-        File::create(&probe).map_err(|e| unwritable(e.to_string()))?;
+        File::create(&probe).map_err(|e| unwritable(classify_io(e.kind())))?;
         let _ = std::fs::remove_file(&probe);
         Ok(Self { path: path.to_owned() })
     }
@@ -52,7 +53,7 @@ impl DataDir {
             .create(true)
             .truncate(false)
             .open(&lock_path)
-            .map_err(|e| StoreError::DataDirUnwritable { path: self.path.clone(), reason: e.to_string() })?;
+            .map_err(|e| StoreError::DataDirUnwritable { path: self.path.clone(), reason: classify_io(e.kind()) })?;
         match file.try_lock() {
             Ok(()) => {
                 file.set_len(0).ok();
@@ -66,7 +67,7 @@ impl DataDir {
                 Err(StoreError::DataDirLocked { path: self.path.clone(), pid: pid.trim().to_owned() })
             }
             Err(std::fs::TryLockError::Error(e)) => {
-                Err(StoreError::DataDirUnwritable { path: self.path.clone(), reason: e.to_string() })
+                Err(StoreError::DataDirUnwritable { path: self.path.clone(), reason: classify_io(e.kind()) })
             }
         }
     }

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 /// driver's error for the log, never for the user.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("malformed database URL: {reason}")]
-    BadUrl { reason: String },
+    /// `problem` is a code: `no-scheme`, `unsupported-scheme`, `no-host`, `no-path`, `syntax`.
+    #[error("malformed database URL ({problem}): {detail}")]
+    BadUrl { problem: &'static str, detail: String },
     #[error("cannot reach the database at {target}: {reason}")]
     Unreachable { target: String, reason: String },
     #[error("data directory {path} is not writable: {reason}")]
@@ -80,6 +81,43 @@ impl From<sqlx::Error> for StoreError {
 impl From<mamori_domain::institution::InstitutionError> for StoreError {
     fn from(e: mamori_domain::institution::InstitutionError) -> Self {
         StoreError::Invalid(e.to_string())
+    }
+}
+
+/// A short, stable classification of why a connection or file operation failed, for a
+/// message in the user's language (`problem-<code>`); unknown causes keep their text.
+pub fn classify_io(kind: std::io::ErrorKind) -> String {
+    use std::io::ErrorKind as K;
+    match kind {
+        K::NotFound => "not-found",
+        K::PermissionDenied => "permission-denied",
+        K::NotADirectory => "not-a-directory",
+        K::ReadOnlyFilesystem => "read-only",
+        K::StorageFull => "storage-full",
+        K::ConnectionRefused => "connection-refused",
+        K::ConnectionReset | K::ConnectionAborted => "connection-reset",
+        K::TimedOut => "timeout",
+        K::HostUnreachable | K::NetworkUnreachable => "unreachable",
+        K::AddrInUse => "addr-in-use",
+        K::AddrNotAvailable => "addr-not-available",
+        _ => return format!("{kind:?}"),
+    }
+    .to_owned()
+}
+
+/// Why connecting to a database failed, as a code (see [`classify_io`]).
+pub fn classify_connect(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Io(io) => classify_io(io.kind()),
+        sqlx::Error::PoolTimedOut => "timeout".into(),
+        sqlx::Error::Tls(_) => "tls".into(),
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("28P01" | "28000") => "auth-failed".into(),
+            Some("3D000") => "database-missing".into(),
+            Some("14") => "cannot-open".into(), // SQLITE_CANTOPEN
+            _ => db.message().to_owned(),
+        },
+        other => other.to_string(),
     }
 }
 

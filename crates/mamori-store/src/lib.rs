@@ -19,7 +19,7 @@ mod sqlite;
 mod verify;
 
 pub use datadir::{DataDir, ServeLock};
-pub use error::StoreError;
+pub use error::{StoreError, classify_connect, classify_io};
 pub use migrate::SchemaStatus;
 pub use settings::{Backend, DbSettings};
 pub use verify::{ChainReport, verify_audit};
@@ -248,6 +248,9 @@ pub async fn open(settings: &DbSettings, options: OpenOptions) -> Result<Arc<dyn
         DbSettings::Postgres { .. } => postgres::PgStore::open(settings, options).await,
     }
 }
+
+/// The setting that holds the hash of the first-run setup token while setup is pending.
+pub const SETUP_TOKEN_SETTING: &str = "setup_token_hash";
 
 /// A new random secret (256 bits) in Crockford-free lower-case base32, for tokens.
 pub fn new_secret() -> String {

@@ -40,6 +40,12 @@ impl SchemaStatus {
     }
 }
 
+/// The audit entry for a schema change (also the first entry of a new installation).
+pub(crate) fn audit_draft(before: SchemaStatus) -> mamori_domain::audit::AuditDraft {
+    mamori_domain::audit::AuditDraft::new("system", "schema.migrate")
+        .details(serde_json::json!({"from": before.current, "to": before.supported}))
+}
+
 /// Compares applied versions with the known list.
 pub(crate) fn check(applied: &[i64], list: Embedded) -> Result<SchemaStatus, StoreError> {
     let supported = list.iter().map(|m| m.0).max().unwrap_or(0);

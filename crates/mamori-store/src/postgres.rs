@@ -1,8 +1,1521 @@
-// Placeholder replaced by the PostgreSQL implementation.
-#[derive(Debug)]
-pub(crate) struct PgStore;
+//! PostgreSQL, for installations where several mamori processes share one database.
+//!
+//! Columns use native types (uuid, timestamptz, date, boolean, text[], jsonb), except
+//! `audit_events.at`, which keeps the canonical text that was hashed. Every value goes in
+//! and comes out at the precision SQLite keeps (whole microseconds, UTC), so both stores
+//! answer identically.
+//!
+//! Several processes may write at once, so every transaction that appends to an audit
+//! chain first locks that chain's head row (`SELECT … FOR UPDATE`, creating a `seq = 0`
+//! placeholder for a chain without entries) and holds it until commit: writers of one chain
+//! run one after another, like SQLite's single writer, while other chains proceed. Locks are
+//! always taken in one order (job rows, then the system chain, then institution chains) so
+//! writers cannot deadlock.
+
+use crate::chain::{ChainWriter, INSERT_EVENT, SELECT_EVENTS, UPSERT_HEAD};
+use crate::error::classify_write;
+use crate::migrate::{self, SchemaStatus};
+use crate::{
+    ApiToken, Backend, DbSettings, FindingQuery, JobQuery, JobScope, OpenOptions, Progress,
+    RecordQuery, Result, Scope, Store, StoreError, WriteSummary, sql,
+};
+use async_trait::async_trait;
+use mamori_domain::audit::{AuditDraft, AuditEvent, Chain, ChainHead};
+use mamori_domain::evidence::Evidence;
+use mamori_domain::finding::{Finding, FindingStatus, ObjectRef, Severity, StatusChange};
+use mamori_domain::institution::{Institution, InstitutionKind};
+use mamori_domain::job::{Job, JobStatus};
+use mamori_domain::record::{FieldType, RecordKind, Row, Value};
+use mamori_domain::{ApiTokenId, EvidenceId, FindingId, InstitutionId, JobId, RecordId, time_fmt};
+use serde_json::json;
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::types::Json;
+use sqlx::{Arguments, AssertSqlSafe, Connection, Postgres, Row as _};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// How long connecting (and waiting for a pooled connection) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The hash of the placeholder head of a chain without entries (the genesis hash).
+const NO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+pub(crate) struct PgStore {
+    pool: PgPool,
+}
+
+// Written by hand so that nothing about the connection (the URL holds a password) is ever
+// printed, whatever sqlx's own `Debug` shows.
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgStore")
+            .field("connections", &self.pool.size())
+            .field("idle", &self.pool.num_idle())
+            .finish_non_exhaustive()
+    }
+}
+
 impl PgStore {
-    pub(crate) async fn open(_: &crate::DbSettings, _: crate::OpenOptions) -> crate::Result<std::sync::Arc<dyn crate::Store>> {
-        Err(crate::StoreError::Invalid("postgres: not yet".into()))
+    /// Connects, refuses a schema newer than this build, and migrates when asked.
+    /// `options.create` has no meaning here: the database must exist.
+    pub(crate) async fn open(
+        settings: &DbSettings,
+        options: OpenOptions,
+    ) -> Result<Arc<dyn Store>> {
+        let DbSettings::Postgres { url } = settings else {
+            return Err(StoreError::Invalid(
+                "not a PostgreSQL database setting".into(),
+            ));
+        };
+        let connect: PgConnectOptions =
+            url.parse().map_err(|e: sqlx::Error| StoreError::BadUrl {
+                problem: "syntax", detail: scrub(&e.to_string(), settings),
+            })?;
+        let unreachable = |reason: String| StoreError::Unreachable {
+            target: settings.redacted(),
+            reason,
+        };
+
+        // A connection of our own first: it reports why connecting fails (the pool retries a
+        // refused connection until its timeout and then says only that it timed out), and
+        // it holds the migration lock below. Closing it releases the lock whatever happens.
+        let mut conn =
+            match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&connect)).await
+            {
+                Err(_) => {
+                    return Err(unreachable(format!(
+                        "no answer within {} s",
+                        CONNECT_TIMEOUT.as_secs()
+                    )));
+                }
+                Ok(Err(e)) => return Err(unreachable(connect_reason(&e, settings))),
+                Ok(Ok(conn)) => conn,
+            };
+        let migrated = prepare_schema(&mut conn, options, settings).await;
+        let _ = conn.close().await;
+        let migrated = migrated?;
+
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_with(connect)
+            .await
+            .map_err(|e| unreachable(connect_reason(&e, settings)))?;
+        let store = PgStore { pool };
+        if let Some(before) = migrated {
+            store
+                .append_audit(Chain::System, &migrate::audit_draft(before))
+                .await?;
+        }
+        Ok(Arc::new(store))
+    }
+}
+
+/// Advisory-lock key held while checking and migrating, so that of several processes
+/// starting together exactly one migrates (and audits it). ("mamori" + 1)
+const MIGRATION_LOCK: i64 = 0x6d61_6d6f_7269_0001;
+
+/// Refuses a newer schema untouched, and an outdated one unless `options.migrate`; then
+/// migrates. Returns the status before migrating when this call migrated.
+async fn prepare_schema(
+    conn: &mut PgConnection,
+    options: OpenOptions,
+    settings: &DbSettings,
+) -> Result<Option<SchemaStatus>> {
+    // Nothing is written (not even sqlx's bookkeeping table) before these checks pass.
+    let status = schema_status(conn).await?;
+    if status.up_to_date() {
+        return Ok(None);
+    }
+    if !options.migrate {
+        return Err(StoreError::SchemaOutdated {
+            found: status.current,
+            supported: status.supported,
+        });
+    }
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await?;
+    // Another process may have migrated (or a newer mamori may have) while we waited.
+    let status = schema_status(conn).await?;
+    let result = if status.up_to_date() {
+        Ok(None)
+    } else {
+        migrate::migrator(migrate::POSTGRES)
+            .run(&mut *conn)
+            .await
+            .map(|()| Some(status))
+            .map_err(|e| StoreError::Migration(scrub(&e.to_string(), settings)))
+    };
+    // Closing the connection releases the lock too, should this fail.
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await;
+    result
+}
+
+async fn schema_status(conn: &mut PgConnection) -> Result<SchemaStatus> {
+    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
+        .fetch_one(&mut *conn)
+        .await?;
+    let applied: Vec<i64> = if table.is_some() {
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(&mut *conn)
+            .await?
+    } else {
+        Vec::new()
+    };
+    migrate::check(&applied, migrate::POSTGRES)
+}
+
+/// A short reason why connecting failed, without anything secret.
+fn connect_reason(e: &sqlx::Error, settings: &DbSettings) -> String {
+    let reason = match e {
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::Tls(tls) => format!("TLS: {tls}"),
+        sqlx::Error::PoolTimedOut => "timed out waiting for a connection".to_owned(),
+        other => other.to_string(),
+    };
+    scrub(&reason, settings)
+}
+
+/// Removes the URL and its password from a message, should a driver ever include them.
+fn scrub(msg: &str, settings: &DbSettings) -> String {
+    let DbSettings::Postgres { url } = settings else {
+        return msg.to_owned();
+    };
+    let mut out = msg.replace(url.as_str(), &settings.redacted());
+    for secret in passwords(url) {
+        out = out.replace(secret, "***");
+    }
+    out
+}
+
+fn passwords(url: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    if let Some((userinfo, _)) = rest.rsplit_once('@')
+        && let Some((_, password)) = userinfo.split_once(':')
+    {
+        out.push(password);
+    }
+    if let Some(i) = url.find("password=") {
+        let value = &url[i + "password=".len()..];
+        out.push(value.split('&').next().unwrap_or_default());
+    }
+    out.retain(|p| !p.is_empty());
+    out
+}
+
+// ---- value encoding -------------------------------------------------------------------------
+
+/// The instant as stored: whole microseconds, UTC (what SQLite's text form keeps).
+fn ts(t: OffsetDateTime) -> OffsetDateTime {
+    time_fmt::canonical(t)
+}
+
+fn parse_ts(s: &str) -> Result<OffsetDateTime> {
+    time_fmt::parse(s).map_err(|e| StoreError::Corrupt(format!("timestamp {s:?}: {e}")))
+}
+
+fn add<'t, T>(args: &mut PgArguments, v: T) -> Result<()>
+where
+    T: sqlx::Encode<'t, Postgres> + sqlx::Type<Postgres>,
+{
+    args.add(v).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+/// Binds `v`; a `Null` is bound with the column's own type (PostgreSQL does not cast a
+/// text NULL to uuid, date, …).
+fn add_value(args: &mut PgArguments, v: &Value, ty: FieldType) -> Result<()> {
+    match v {
+        Value::Null => match ty {
+            FieldType::Text => add(args, Option::<String>::None),
+            FieldType::Int => add(args, Option::<i64>::None),
+            FieldType::Bool => add(args, Option::<bool>::None),
+            FieldType::Date => add(args, Option::<Date>::None),
+            FieldType::Timestamp => add(args, Option::<OffsetDateTime>::None),
+            FieldType::Ref => add(args, Option::<Uuid>::None),
+            FieldType::TextList => add(args, Option::<Vec<String>>::None),
+        },
+        Value::Text(s) => add(args, s.as_str()),
+        Value::Int(i) => add(args, *i),
+        Value::Bool(b) => add(args, *b),
+        Value::Date(d) => add(args, *d),
+        Value::Timestamp(t) => add(args, ts(*t)),
+        Value::Ref(u) => add(args, *u),
+        // An empty list is stored as NULL, as in SQLite.
+        Value::TextList(l) if l.is_empty() => add(args, Option::<Vec<String>>::None),
+        Value::TextList(l) => add(args, l.clone()),
+    }
+}
+
+fn decode_value(r: &PgRow, name: &str, ty: FieldType) -> Result<Value> {
+    let v = match ty {
+        FieldType::Text => r.try_get::<Option<String>, _>(name)?.map(Value::Text),
+        FieldType::Int => r.try_get::<Option<i64>, _>(name)?.map(Value::Int),
+        FieldType::Bool => r.try_get::<Option<bool>, _>(name)?.map(Value::Bool),
+        FieldType::Date => r.try_get::<Option<Date>, _>(name)?.map(Value::Date),
+        FieldType::Timestamp => r
+            .try_get::<Option<OffsetDateTime>, _>(name)?
+            .map(|t| Value::Timestamp(ts(t))),
+        FieldType::Ref => r.try_get::<Option<Uuid>, _>(name)?.map(Value::Ref),
+        FieldType::TextList => r
+            .try_get::<Option<Vec<String>>, _>(name)?
+            .filter(|l| !l.is_empty())
+            .map(Value::TextList),
+    };
+    Ok(v.unwrap_or(Value::Null))
+}
+
+fn decode_row(kind: RecordKind, r: &PgRow) -> Result<Row> {
+    let mut row = Row::new(kind, RecordId(r.try_get("id")?));
+    for f in kind.fields() {
+        let v = decode_value(r, f.name, f.ty)?;
+        if !v.is_null() {
+            row.values.insert(f.name.to_owned(), v);
+        }
+    }
+    Ok(row)
+}
+
+/// `sql::list` with an `ORDER BY` that sorts as SQLite does: text by code point whatever
+/// the database's collation (`COLLATE "C"`), and NULL before every value.
+fn list_sql(kind: RecordKind, q: &RecordQuery) -> Result<sql::ListSql> {
+    let mut l = sql::list(kind, q)?;
+    let (order, ty) = match q.order_by.as_deref() {
+        None | Some("created_at") => ("created_at", FieldType::Timestamp),
+        Some("updated_at") => ("updated_at", FieldType::Timestamp),
+        Some(o) => kind
+            .field(o)
+            .map(|f| (f.name, f.ty))
+            .ok_or_else(|| StoreError::Invalid(format!("{kind} cannot be sorted by {o:?}")))?,
+    };
+    let (Some(order_at), Some(limit_at)) = (l.sql.rfind(" ORDER BY "), l.sql.rfind(" LIMIT "))
+    else {
+        return Err(StoreError::Invalid(format!(
+            "unexpected listing SQL for {kind}"
+        )));
+    };
+    let collate = if ty == FieldType::Text {
+        " COLLATE \"C\""
+    } else {
+        ""
+    };
+    let (dir, nulls) = if q.descending {
+        ("DESC", "NULLS LAST")
+    } else {
+        ("ASC", "NULLS FIRST")
+    };
+    l.sql = format!(
+        "{} ORDER BY {order}{collate} {dir} {nulls}, id {dir}{}",
+        &l.sql[..order_at],
+        &l.sql[limit_at..]
+    );
+    Ok(l)
+}
+
+// ---- errors ---------------------------------------------------------------------------------
+
+/// Text SQLite stores but PostgreSQL refuses: a NUL character in text, or `\u0000` in JSON.
+fn unstorable(e: &sqlx::Error) -> Option<StoreError> {
+    let sqlx::Error::Database(db) = e else {
+        return None;
+    };
+    match db.code().as_deref() {
+        Some("22021" | "22P05") => Some(StoreError::Invalid(format!(
+            "the database cannot store this text: {}",
+            db.message()
+        ))),
+        _ => None,
+    }
+}
+
+fn classify(e: sqlx::Error, what: &'static str, id: String) -> StoreError {
+    match unstorable(&e) {
+        Some(err) => err,
+        None => classify_write(e, what, id),
+    }
+}
+
+fn db(e: sqlx::Error) -> StoreError {
+    unstorable(&e).unwrap_or(StoreError::Database(e))
+}
+
+/// A write that broke a constraint: a reference to a row that does not exist (in this
+/// institution), or an id that is taken.
+fn write_error(e: sqlx::Error, row: &Row) -> StoreError {
+    match classify(e, "record", row.id.to_string()) {
+        StoreError::Referenced { .. } => StoreError::MissingReference {
+            kind: row.kind,
+            id: row.id.to_string(),
+        },
+        other => other,
+    }
+}
+
+// ---- audit helpers ----------------------------------------------------------------------------
+
+/// Locks the head of `chain` until the transaction ends and returns a writer positioned
+/// after it. A chain without entries gets a placeholder head (seq 0, genesis hash) so there
+/// is a row to lock; `audit_heads()` does not report it.
+async fn load_chain(conn: &mut PgConnection, chain: Chain) -> Result<ChainWriter> {
+    let key = chain.to_string();
+    sqlx::query("INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING")
+        .bind(&key)
+        .bind(NO_HASH)
+        .execute(&mut *conn)
+        .await?;
+    let head: (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE chain = $1 FOR UPDATE")
+            .bind(&key)
+            .fetch_one(&mut *conn)
+            .await?;
+    ChainWriter::from_head(chain, Some(head))
+}
+
+async fn append(
+    conn: &mut PgConnection,
+    w: &mut ChainWriter,
+    draft: &AuditDraft,
+) -> Result<AuditEvent> {
+    let e = w.seal(draft);
+    sqlx::query(INSERT_EVENT)
+        .bind(e.id.0)
+        .bind(e.chain.to_string())
+        .bind(e.chain.institution().map(|i| i.0))
+        .bind(e.seq as i64)
+        .bind(time_fmt::format(e.at))
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.object_kind)
+        .bind(&e.object_id)
+        .bind(&e.details)
+        .bind(&e.prev_hash)
+        .bind(&e.hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(e)
+}
+
+async fn save_chain(conn: &mut PgConnection, w: &ChainWriter) -> Result<()> {
+    if w.dirty {
+        sqlx::query(UPSERT_HEAD)
+            .bind(w.chain.to_string())
+            .bind(w.seq as i64)
+            .bind(mamori_domain::audit::to_hex(&w.hash))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+fn decode_event(r: &PgRow) -> Result<AuditEvent> {
+    let chain: String = r.try_get("chain")?;
+    let seq: i64 = r.try_get("seq")?;
+    Ok(AuditEvent {
+        id: r.try_get::<Uuid, _>("id")?.into(),
+        chain: Chain::parse(&chain)
+            .ok_or_else(|| StoreError::Corrupt(format!("audit chain {chain:?}")))?,
+        seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("audit seq {seq}")))?,
+        at: parse_ts(&r.try_get::<String, _>("at")?)?,
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        object_kind: r.try_get("object_kind")?,
+        object_id: r.try_get("object_id")?,
+        details: r.try_get("details")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
+}
+
+fn job_chain(institution: Option<Uuid>) -> Chain {
+    institution.map_or(Chain::System, |u| Chain::Institution(u.into()))
+}
+
+// ---- findings, jobs, institutions ------------------------------------------------------------
+
+fn decode_institution(r: &PgRow) -> Result<Institution> {
+    let kind: String = r.try_get("kind")?;
+    Ok(Institution {
+        id: r.try_get::<Uuid, _>("id")?.into(),
+        name: r.try_get("name")?,
+        kind: InstitutionKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("institution kind {kind:?}")))?,
+        medical_code: r.try_get("medical_code")?,
+        demo: r.try_get("demo")?,
+        created_at: ts(r.try_get("created_at")?),
+    })
+}
+
+fn opt_ts(r: &PgRow, name: &str) -> Result<Option<OffsetDateTime>> {
+    Ok(r.try_get::<Option<OffsetDateTime>, _>(name)?.map(ts))
+}
+
+fn decode_job(r: &PgRow) -> Result<Job> {
+    let status: String = r.try_get("status")?;
+    Ok(Job {
+        id: r.try_get::<Uuid, _>("id")?.into(),
+        institution_id: r
+            .try_get::<Option<Uuid>, _>("institution_id")?
+            .map(Into::into),
+        kind: r.try_get("kind")?,
+        status: JobStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("job status {status:?}")))?,
+        progress_done: r.try_get::<i64, _>("progress_done")?.max(0) as u64,
+        progress_total: r
+            .try_get::<Option<i64>, _>("progress_total")?
+            .map(|t| t.max(0) as u64),
+        message: r.try_get("message")?,
+        params: r.try_get::<Json<serde_json::Value>, _>("params")?.0,
+        result: r
+            .try_get::<Option<Json<serde_json::Value>>, _>("result")?
+            .map(|j| j.0),
+        error: r.try_get("error")?,
+        cancel_requested: r.try_get("cancel_requested")?,
+        runner: r.try_get("runner")?,
+        created_by: r.try_get("created_by")?,
+        created_at: ts(r.try_get("created_at")?),
+        started_at: opt_ts(r, "started_at")?,
+        heartbeat_at: opt_ts(r, "heartbeat_at")?,
+        finished_at: opt_ts(r, "finished_at")?,
+    })
+}
+
+const JOB_COLUMNS: &str = "id, institution_id, kind, status, progress_done, progress_total, message, params, result, \
+    error, cancel_requested, runner, created_by, created_at, started_at, heartbeat_at, finished_at";
+
+fn decode_token(r: &PgRow) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.try_get::<Uuid, _>("id")?.into(),
+        name: r.try_get("name")?,
+        token_hash: r.try_get("token_hash")?,
+        created_by: r.try_get("created_by")?,
+        created_at: ts(r.try_get("created_at")?),
+        last_used_at: opt_ts(r, "last_used_at")?,
+        revoked_at: opt_ts(r, "revoked_at")?,
+    })
+}
+
+impl PgStore {
+    async fn load_finding(&self, scope: &Scope, id: FindingId) -> Result<Option<Finding>> {
+        let inst = scope.institution().0;
+        let Some(r) = sqlx::query(
+            "SELECT id, rule, severity, status, title, detail, remediation, first_seen, last_seen \
+             FROM findings WHERE institution_id = $1 AND id = $2",
+        )
+        .bind(inst)
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let severity: String = r.try_get("severity")?;
+        let status: String = r.try_get("status")?;
+        let history = sqlx::query(
+            "SELECT status, actor, reason, at FROM finding_history WHERE institution_id = $1 AND finding_id = $2 ORDER BY position",
+        )
+        .bind(inst)
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|h| {
+            let s: String = h.try_get("status")?;
+            Ok(StatusChange {
+                status: FindingStatus::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("finding status {s:?}")))?,
+                actor: h.try_get("actor")?,
+                reason: h.try_get("reason")?,
+                at: ts(h.try_get("at")?),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let evidence = sqlx::query_scalar::<_, Uuid>(
+            "SELECT evidence_id FROM finding_evidence WHERE institution_id = $1 AND finding_id = $2 ORDER BY evidence_id",
+        )
+        .bind(inst)
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(EvidenceId)
+        .collect();
+        let objects = sqlx::query_as::<_, (String, Uuid)>(
+            "SELECT object_kind, object_id FROM finding_objects WHERE institution_id = $1 AND finding_id = $2 \
+             ORDER BY object_kind COLLATE \"C\", object_id",
+        )
+        .bind(inst)
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|(k, i)| {
+            Ok(ObjectRef {
+                kind: RecordKind::parse(&k).ok_or_else(|| StoreError::Corrupt(format!("object kind {k:?}")))?,
+                id: RecordId(i),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        Ok(Some(Finding {
+            id,
+            rule: r.try_get("rule")?,
+            severity: Severity::parse(&severity)
+                .ok_or_else(|| StoreError::Corrupt(format!("severity {severity:?}")))?,
+            status: FindingStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("status {status:?}")))?,
+            title: r.try_get("title")?,
+            detail: r.try_get("detail")?,
+            remediation: r.try_get("remediation")?,
+            objects,
+            evidence,
+            history,
+            first_seen: ts(r.try_get("first_seen")?),
+            last_seen: ts(r.try_get("last_seen")?),
+        }))
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn schema_status(&self) -> Result<SchemaStatus> {
+        schema_status(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn get_setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM system_settings WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn set_setting(&self, key: &str, value: &str, audit: &AuditDraft) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let mut w = load_chain(&mut tx, Chain::System).await?;
+        sqlx::query(
+            "INSERT INTO system_settings (key, value, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(time_fmt::now())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        append(&mut tx, &mut w, audit).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_institution(&self, i: &Institution, actor: &str) -> Result<Scope> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO institutions (id, name, kind, medical_code, demo, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(i.id.0)
+            .bind(&i.name)
+            .bind(i.kind.as_str())
+            .bind(&i.medical_code)
+            .bind(i.demo)
+            .bind(ts(i.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| classify(e, "institution", i.id.to_string()))?;
+        let details = json!({"name": i.name, "kind": i.kind.as_str(), "demo": i.demo});
+        // The system chain before the institution's: the global lock order.
+        let mut sys = load_chain(&mut tx, Chain::System).await?;
+        append(
+            &mut tx,
+            &mut sys,
+            &AuditDraft::new(actor, "institution.create")
+                .object("institution", i.id)
+                .details(details.clone()),
+        )
+        .await?;
+        save_chain(&mut tx, &sys).await?;
+        let mut own = load_chain(&mut tx, Chain::Institution(i.id)).await?;
+        append(
+            &mut tx,
+            &mut own,
+            &AuditDraft::new(actor, "institution.create")
+                .object("institution", i.id)
+                .details(details),
+        )
+        .await?;
+        save_chain(&mut tx, &own).await?;
+        tx.commit().await?;
+        Ok(Scope { institution: i.id })
+    }
+
+    async fn list_institutions(&self) -> Result<Vec<Institution>> {
+        sqlx::query("SELECT id, name, kind, medical_code, demo, created_at FROM institutions ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(decode_institution)
+            .collect()
+    }
+
+    async fn scope(&self, id: InstitutionId) -> Result<Scope> {
+        let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM institutions WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        match found {
+            Some(_) => Ok(Scope { institution: id }),
+            None => Err(StoreError::NotFound {
+                what: "institution",
+                id: id.to_string(),
+            }),
+        }
+    }
+
+    async fn institution(&self, scope: &Scope) -> Result<Institution> {
+        let r = sqlx::query(
+            "SELECT id, name, kind, medical_code, demo, created_at FROM institutions WHERE id = $1",
+        )
+        .bind(scope.institution().0)
+        .fetch_one(&self.pool)
+        .await?;
+        decode_institution(&r)
+    }
+
+    async fn put_rows(
+        &self,
+        scope: &Scope,
+        rows: &[Row],
+        actor: &str,
+        progress: Progress<'_>,
+    ) -> Result<WriteSummary> {
+        // Validate everything before the first write.
+        for (index, row) in rows.iter().enumerate() {
+            mamori_domain::ledger::check_row(row).map_err(|e| StoreError::InRow {
+                index,
+                source: Box::new(e.into()),
+            })?;
+        }
+        let inst = scope.institution().0;
+        let now = time_fmt::now();
+        let mut summary = WriteSummary::default();
+        let mut tx = self.pool.begin().await?;
+        let mut chain = load_chain(&mut tx, scope.chain()).await?;
+        for (index, row) in rows.iter().enumerate() {
+            let in_row = |e: StoreError| StoreError::InRow {
+                index,
+                source: Box::new(e),
+            };
+            let existing = sqlx::query(AssertSqlSafe(sql::select_one(row.kind)))
+                .bind(inst)
+                .bind(row.id.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| decode_row(row.kind, &r))
+                .transpose()?;
+            let draft = match existing {
+                None => {
+                    let mut args = PgArguments::default();
+                    add(&mut args, row.id.0)?;
+                    add(&mut args, inst)?;
+                    for f in row.kind.fields() {
+                        add_value(&mut args, row.get(f.name), f.ty)?;
+                    }
+                    add(&mut args, now)?;
+                    add(&mut args, now)?;
+                    sqlx::query_with(AssertSqlSafe(sql::insert(row.kind)), args)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| in_row(write_error(e, row)))?;
+                    summary.created += 1;
+                    AuditDraft::new(actor, "record.create")
+                        .object(row.kind.as_str(), row.id)
+                        .details(json!({"fields": row.to_json()}))
+                }
+                Some(old) => {
+                    let changed = row.diff(&old);
+                    if changed.is_empty() {
+                        summary.unchanged += 1;
+                        progress(index as u64 + 1);
+                        continue;
+                    }
+                    let mut args = PgArguments::default();
+                    for f in row.kind.fields() {
+                        add_value(&mut args, row.get(f.name), f.ty)?;
+                    }
+                    add(&mut args, now)?;
+                    add(&mut args, inst)?;
+                    add(&mut args, row.id.0)?;
+                    sqlx::query_with(AssertSqlSafe(sql::update(row.kind)), args)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| in_row(write_error(e, row)))?;
+                    summary.updated += 1;
+                    AuditDraft::new(actor, "record.update")
+                        .object(row.kind.as_str(), row.id)
+                        .details(json!({"changed": changed}))
+                }
+            };
+            append(&mut tx, &mut chain, &draft).await?;
+            progress(index as u64 + 1);
+        }
+        save_chain(&mut tx, &chain).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    async fn get_row(&self, scope: &Scope, kind: RecordKind, id: RecordId) -> Result<Option<Row>> {
+        sqlx::query(AssertSqlSafe(sql::select_one(kind)))
+            .bind(scope.institution().0)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| decode_row(kind, &r))
+            .transpose()
+    }
+
+    async fn list_rows(
+        &self,
+        scope: &Scope,
+        kind: RecordKind,
+        query: &RecordQuery,
+    ) -> Result<Vec<Row>> {
+        let l = list_sql(kind, query)?;
+        let mut args = PgArguments::default();
+        add(&mut args, scope.institution().0)?;
+        for v in &l.binds {
+            // Filter values are never Null (those become `IS NULL`), so the type is unused.
+            add_value(&mut args, v, FieldType::Text)?;
+        }
+        add(&mut args, l.limit)?;
+        add(&mut args, l.offset)?;
+        sqlx::query_with(AssertSqlSafe(l.sql), args)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| decode_row(kind, r))
+            .collect()
+    }
+
+    async fn count_rows(&self, scope: &Scope, kind: RecordKind) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(AssertSqlSafe(sql::count(kind)))
+            .bind(scope.institution().0)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
+    }
+
+    async fn delete_row(
+        &self,
+        scope: &Scope,
+        kind: RecordKind,
+        id: RecordId,
+        actor: &str,
+    ) -> Result<bool> {
+        let inst = scope.institution().0;
+        let mut tx = self.pool.begin().await?;
+        let mut chain = load_chain(&mut tx, scope.chain()).await?;
+        let Some(old) = sqlx::query(AssertSqlSafe(sql::select_one(kind)))
+            .bind(inst)
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| decode_row(kind, &r))
+            .transpose()?
+        else {
+            return Ok(false);
+        };
+        sqlx::query(AssertSqlSafe(sql::delete(kind)))
+            .bind(inst)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| classify_write(e, kind.as_str(), id.to_string()))?;
+        let draft = AuditDraft::new(actor, "record.delete")
+            .object(kind.as_str(), id)
+            .details(json!({"fields": old.to_json()}));
+        append(&mut tx, &mut chain, &draft).await?;
+        save_chain(&mut tx, &chain).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn put_evidence(&self, scope: &Scope, e: &Evidence, actor: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let mut chain = load_chain(&mut tx, scope.chain()).await?;
+        sqlx::query(
+            "INSERT INTO evidence (id, institution_id, kind, summary, data, source, job_id, content_hash, observed_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(e.id.0)
+        .bind(scope.institution().0)
+        .bind(&e.kind)
+        .bind(&e.summary)
+        .bind(Json(&e.data))
+        .bind(&e.source)
+        .bind(e.job_id.map(|j| j.0))
+        .bind(&e.content_hash)
+        .bind(ts(e.observed_at))
+        .bind(time_fmt::now())
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| classify(err, "evidence", e.id.to_string()))?;
+        let draft = AuditDraft::new(actor, "evidence.create")
+            .object("evidence", e.id)
+            .details(json!({"kind": e.kind, "summary": e.summary, "content_hash": e.content_hash}));
+        append(&mut tx, &mut chain, &draft).await?;
+        save_chain(&mut tx, &chain).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_evidence(&self, scope: &Scope, id: EvidenceId) -> Result<Option<Evidence>> {
+        let Some(r) = sqlx::query(
+            "SELECT id, kind, summary, data, source, job_id, content_hash, observed_at FROM evidence \
+             WHERE institution_id = $1 AND id = $2",
+        )
+        .bind(scope.institution().0)
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Evidence {
+            id,
+            kind: r.try_get("kind")?,
+            summary: r.try_get("summary")?,
+            data: r.try_get::<Json<serde_json::Value>, _>("data")?.0,
+            source: r.try_get("source")?,
+            job_id: r.try_get::<Option<Uuid>, _>("job_id")?.map(JobId),
+            content_hash: r.try_get("content_hash")?,
+            observed_at: ts(r.try_get("observed_at")?),
+        }))
+    }
+
+    async fn create_finding(&self, scope: &Scope, f: &Finding, actor: &str) -> Result<()> {
+        f.check()?;
+        let inst = scope.institution().0;
+        let now = time_fmt::now();
+        let mut tx = self.pool.begin().await?;
+        let mut chain = load_chain(&mut tx, scope.chain()).await?;
+        sqlx::query(
+            "INSERT INTO findings (id, institution_id, rule, severity, status, title, detail, remediation, first_seen, last_seen, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(f.id.0)
+        .bind(inst)
+        .bind(&f.rule)
+        .bind(f.severity.as_str())
+        .bind(f.status.as_str())
+        .bind(&f.title)
+        .bind(&f.detail)
+        .bind(&f.remediation)
+        .bind(ts(f.first_seen))
+        .bind(ts(f.last_seen))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(e, "finding", f.id.to_string()))?;
+        sqlx::query("INSERT INTO finding_history (institution_id, finding_id, position, status, actor, reason, at) VALUES ($1, $2, 0, $3, $4, NULL, $5)")
+            .bind(inst)
+            .bind(f.id.0)
+            .bind(f.status.as_str())
+            .bind(actor)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        for ev in &f.evidence {
+            sqlx::query("INSERT INTO finding_evidence (institution_id, finding_id, evidence_id) VALUES ($1, $2, $3)")
+                .bind(inst)
+                .bind(f.id.0)
+                .bind(ev.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match classify_write(e, "evidence", ev.to_string()) {
+                    StoreError::Referenced { what, id } => StoreError::NotFound { what, id },
+                    other => other,
+                })?;
+        }
+        for o in &f.objects {
+            sqlx::query("INSERT INTO finding_objects (institution_id, finding_id, object_kind, object_id) VALUES ($1, $2, $3, $4)")
+                .bind(inst)
+                .bind(f.id.0)
+                .bind(o.kind.as_str())
+                .bind(o.id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let draft = AuditDraft::new(actor, "finding.create")
+            .object("finding", f.id)
+            .details(json!({
+                "rule": f.rule, "severity": f.severity.as_str(), "title": f.title,
+                "evidence": f.evidence, "objects": f.objects,
+            }));
+        append(&mut tx, &mut chain, &draft).await?;
+        save_chain(&mut tx, &chain).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_finding(&self, scope: &Scope, id: FindingId) -> Result<Option<Finding>> {
+        self.load_finding(scope, id).await
+    }
+
+    async fn list_findings(&self, scope: &Scope, q: &FindingQuery) -> Result<Vec<Finding>> {
+        let min = q.min_severity.unwrap_or(Severity::Info);
+        let severities: Vec<String> = Severity::ALL
+            .into_iter()
+            .filter(|s| *s >= min)
+            .map(|s| s.as_str().to_owned())
+            .collect();
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM findings WHERE institution_id = $1 AND ($2::text IS NULL OR status = $2) \
+             AND severity = ANY($3) \
+             ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, \
+             first_seen, id LIMIT $4",
+        )
+        .bind(scope.institution().0)
+        .bind(q.status.map(FindingStatus::as_str))
+        .bind(severities)
+        .bind(q.limit.map_or(i64::MAX, i64::from))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(f) = self.load_finding(scope, FindingId(id)).await? {
+                out.push(f);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn set_finding_status(
+        &self,
+        scope: &Scope,
+        id: FindingId,
+        to: FindingStatus,
+        actor: &str,
+        reason: Option<&str>,
+    ) -> Result<Finding> {
+        let inst = scope.institution().0;
+        let mut tx = self.pool.begin().await?;
+        // The chain lock also serialises changes to the finding (status, history position).
+        let mut chain = load_chain(&mut tx, scope.chain()).await?;
+        let current: Option<String> = sqlx::query_scalar(
+            "SELECT status FROM findings WHERE institution_id = $1 AND id = $2 FOR UPDATE",
+        )
+        .bind(inst)
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(current) = current else {
+            return Err(StoreError::NotFound {
+                what: "finding",
+                id: id.to_string(),
+            });
+        };
+        let mut probe = Finding::new("x", Severity::Info, "x", vec![]);
+        probe.status = FindingStatus::parse(&current)
+            .ok_or_else(|| StoreError::Corrupt(format!("status {current:?}")))?;
+        let change = probe.change_status(to, actor, reason)?;
+        let position: i32 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(position), -1) + 1 FROM finding_history WHERE institution_id = $1 AND finding_id = $2",
+        )
+        .bind(inst)
+        .bind(id.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE findings SET status = $1, updated_at = $2 WHERE institution_id = $3 AND id = $4")
+            .bind(to.as_str())
+            .bind(ts(change.at))
+            .bind(inst)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO finding_history (institution_id, finding_id, position, status, actor, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(inst)
+            .bind(id.0)
+            .bind(position)
+            .bind(to.as_str())
+            .bind(actor)
+            .bind(&change.reason)
+            .bind(ts(change.at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let draft = AuditDraft::new(actor, "finding.status")
+            .object("finding", id)
+            .details(json!({
+                "from": current, "to": to.as_str(), "reason": change.reason,
+            }));
+        append(&mut tx, &mut chain, &draft).await?;
+        save_chain(&mut tx, &chain).await?;
+        tx.commit().await?;
+        self.load_finding(scope, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "finding",
+                id: id.to_string(),
+            })
+    }
+
+    async fn insert_job(&self, job: &Job) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO jobs ({JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        )))
+        .bind(job.id.0)
+        .bind(job.institution_id.map(|i| i.0))
+        .bind(&job.kind)
+        .bind(job.status.as_str())
+        .bind(job.progress_done as i64)
+        .bind(job.progress_total.map(|t| t as i64))
+        .bind(&job.message)
+        .bind(Json(&job.params))
+        .bind(job.result.as_ref().map(Json))
+        .bind(&job.error)
+        .bind(job.cancel_requested)
+        .bind(&job.runner)
+        .bind(&job.created_by)
+        .bind(ts(job.created_at))
+        .bind(job.started_at.map(ts))
+        .bind(job.heartbeat_at.map(ts))
+        .bind(job.finished_at.map(ts))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(e, "job", job.id.to_string()))?;
+        let chain = job.institution_id.map_or(Chain::System, Chain::Institution);
+        let mut w = load_chain(&mut tx, chain).await?;
+        let draft = AuditDraft::new(&job.created_by, "job.create")
+            .object("job", job.id)
+            .details(json!({"kind": job.kind}));
+        append(&mut tx, &mut w, &draft).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn start_job(&self, id: JobId, runner: &str) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'running', runner = $1, started_at = $2, heartbeat_at = $2 WHERE id = $3 AND status = 'queued'",
+        )
+        .bind(runner)
+        .bind(time_fmt::now())
+        .bind(id.0)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Invalid(format!("job {id} is not queued")));
+        }
+        Ok(())
+    }
+
+    async fn update_job_progress(
+        &self,
+        id: JobId,
+        done: u64,
+        total: Option<u64>,
+        message: Option<&str>,
+    ) -> Result<bool> {
+        let cancel: Option<bool> = sqlx::query_scalar(
+            "UPDATE jobs SET progress_done = $1, progress_total = COALESCE($2, progress_total), \
+             message = COALESCE($3, message), heartbeat_at = $4 WHERE id = $5 RETURNING cancel_requested",
+        )
+        .bind(done as i64)
+        .bind(total.map(|t| t as i64))
+        .bind(message)
+        .bind(time_fmt::now())
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        cancel.ok_or_else(|| StoreError::NotFound {
+            what: "job",
+            id: id.to_string(),
+        })
+    }
+
+    async fn finish_job(
+        &self,
+        id: JobId,
+        status: JobStatus,
+        result: Option<&serde_json::Value>,
+        error: Option<&str>,
+    ) -> Result<()> {
+        if !status.is_finished() {
+            return Err(StoreError::Invalid(format!(
+                "{status:?} is not a final job status"
+            )));
+        }
+        let mut tx = self.pool.begin().await?;
+        let inst: Option<Option<Uuid>> = sqlx::query_scalar(
+            "UPDATE jobs SET status = $1, result = $2, error = $3, finished_at = $4 WHERE id = $5 AND status IN ('queued', 'running') RETURNING institution_id",
+        )
+        .bind(status.as_str())
+        .bind(result.map(Json))
+        .bind(error)
+        .bind(time_fmt::now())
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some(inst) = inst else {
+            return Err(StoreError::Invalid(format!("job {id} is not running")));
+        };
+        let mut w = load_chain(&mut tx, job_chain(inst)).await?;
+        let draft = AuditDraft::new("system", "job.finish")
+            .object("job", id)
+            .details(json!({"status": status.as_str(), "error": error}));
+        append(&mut tx, &mut w, &draft).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn request_job_cancel(&self, id: JobId, actor: &str) -> Result<Job> {
+        let mut tx = self.pool.begin().await?;
+        let Some(r) = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 FOR UPDATE"
+        )))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Err(StoreError::NotFound {
+                what: "job",
+                id: id.to_string(),
+            });
+        };
+        let job = decode_job(&r)?;
+        if job.status.is_finished() {
+            return Err(StoreError::Invalid(format!(
+                "job {id} has already finished ({})",
+                job.status.as_str()
+            )));
+        }
+        if job.status == JobStatus::Queued {
+            sqlx::query("UPDATE jobs SET status = 'cancelled', cancel_requested = TRUE, finished_at = $1 WHERE id = $2")
+                .bind(time_fmt::now())
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            sqlx::query("UPDATE jobs SET cancel_requested = TRUE WHERE id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let chain = job.institution_id.map_or(Chain::System, Chain::Institution);
+        let mut w = load_chain(&mut tx, chain).await?;
+        append(
+            &mut tx,
+            &mut w,
+            &AuditDraft::new(actor, "job.cancel")
+                .object("job", id)
+                .details(json!({"kind": job.kind})),
+        )
+        .await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        self.get_job(id).await?.ok_or_else(|| StoreError::NotFound {
+            what: "job",
+            id: id.to_string(),
+        })
+    }
+
+    async fn get_job(&self, id: JobId) -> Result<Option<Job>> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"
+        )))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| decode_job(&r))
+        .transpose()
+    }
+
+    async fn list_jobs(&self, q: &JobQuery) -> Result<Vec<Job>> {
+        let inst = match q.scope {
+            JobScope::All => None,
+            JobScope::Institution(i) => Some(i.0),
+        };
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE ($1::uuid IS NULL OR institution_id = $1) \
+             AND ($2::text IS NULL OR status = $2) ORDER BY created_at DESC, id DESC LIMIT $3"
+        )))
+        .bind(inst)
+        .bind(q.status.map(JobStatus::as_str))
+        .bind(i64::from(q.limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(decode_job)
+        .collect()
+    }
+
+    async fn mark_jobs_interrupted(&self, ids: &[JobId]) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        // Job rows are locked in id order and chains in `Chain` order (system first), so two
+        // processes interrupting overlapping sets of jobs cannot deadlock.
+        let mut sorted = ids.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        let mut interrupted: HashMap<JobId, Chain> = HashMap::new();
+        for id in sorted {
+            let inst: Option<Option<Uuid>> = sqlx::query_scalar(
+                "UPDATE jobs SET status = 'interrupted', finished_at = $1, error = 'process ended while the job ran' \
+                 WHERE id = $2 AND status = 'running' RETURNING institution_id",
+            )
+            .bind(time_fmt::now())
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(inst) = inst {
+                interrupted.insert(id, job_chain(inst));
+            }
+        }
+        let chains: BTreeSet<Chain> = interrupted.values().copied().collect();
+        let mut writers = BTreeMap::new();
+        for chain in chains {
+            writers.insert(chain, load_chain(&mut tx, chain).await?);
+        }
+        // Entries in the order the ids were given, as in SQLite (each chain's own order is
+        // all that is observable).
+        let mut n = 0;
+        for id in ids {
+            if let Some(chain) = interrupted.remove(id) {
+                n += 1;
+                let w = writers
+                    .get_mut(&chain)
+                    .expect("every chain with an interrupted job is locked above");
+                append(
+                    &mut tx,
+                    w,
+                    &AuditDraft::new("system", "job.interrupted").object("job", id),
+                )
+                .await?;
+            }
+        }
+        for w in writers.values() {
+            save_chain(&mut tx, w).await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn append_audit(&self, chain: Chain, draft: &AuditDraft) -> Result<AuditEvent> {
+        let mut tx = self.pool.begin().await?;
+        let mut w = load_chain(&mut tx, chain).await?;
+        let e = append(&mut tx, &mut w, draft).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(e)
+    }
+
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>> {
+        // seq 0 is the placeholder of a chain without entries: SQLite has no row for it.
+        sqlx::query_as::<_, (String, i64, String)>(
+            "SELECT chain, seq, hash FROM audit_heads WHERE seq > 0 ORDER BY chain COLLATE \"C\"",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|(c, seq, hash)| {
+            Ok(ChainHead {
+                chain: Chain::parse(&c)
+                    .ok_or_else(|| StoreError::Corrupt(format!("audit chain {c:?}")))?,
+                seq: seq.max(0) as u64,
+                hash,
+            })
+        })
+        .collect()
+    }
+
+    async fn audit_events(
+        &self,
+        chain: Chain,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>> {
+        sqlx::query(SELECT_EVENTS)
+            .bind(chain.to_string())
+            .bind(after_seq as i64)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(decode_event)
+            .collect()
+    }
+
+    async fn insert_api_token(&self, t: &ApiToken) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO api_tokens (id, name, token_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(t.id.0)
+            .bind(&t.name)
+            .bind(&t.token_hash)
+            .bind(&t.created_by)
+            .bind(ts(t.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| classify(e, "api token", t.name.clone()))?;
+        let mut w = load_chain(&mut tx, Chain::System).await?;
+        append(
+            &mut tx,
+            &mut w,
+            &AuditDraft::new(&t.created_by, "api_token.create")
+                .object("api_token", t.id)
+                .details(json!({"name": t.name})),
+        )
+        .await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
+        let r = sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL \
+             RETURNING id, name, token_hash, created_by, created_at, last_used_at, revoked_at",
+        )
+        .bind(time_fmt::now())
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        r.map(|r| decode_token(&r)).transpose()
+    }
+
+    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
+        sqlx::query(
+            "SELECT id, name, token_hash, created_by, created_at, last_used_at, revoked_at FROM api_tokens \
+             ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(decode_token)
+        .collect()
+    }
+
+    async fn revoke_api_token(&self, id: ApiTokenId, actor: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(time_fmt::now())
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let mut w = load_chain(&mut tx, Chain::System).await?;
+        append(
+            &mut tx,
+            &mut w,
+            &AuditDraft::new(actor, "api_token.revoke").object("api_token", id),
+        )
+        .await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mamori_domain::audit::{GENESIS, to_hex};
+
+    #[test]
+    fn placeholder_head_is_genesis() {
+        assert_eq!(NO_HASH, to_hex(&GENESIS));
+        let w = ChainWriter::from_head(Chain::System, Some((0, NO_HASH.to_owned()))).unwrap();
+        assert_eq!((w.seq, w.hash, w.dirty), (0, GENESIS, false));
+    }
+
+    #[test]
+    fn passwords_are_scrubbed() {
+        let s = DbSettings::Postgres {
+            url: "postgres://mamori:s3cret@db.local:5432/mamori?password=other".into(),
+        };
+        let msg = scrub(
+            "failed for postgres://mamori:s3cret@db.local:5432/mamori?password=other: s3cret other",
+            &s,
+        );
+        assert!(!msg.contains("s3cret") && !msg.contains("other"), "{msg}");
+        let s = DbSettings::Postgres {
+            url: "postgres://mamori@db.local/mamori".into(),
+        };
+        assert_eq!(scrub("refused", &s), "refused");
+    }
+
+    #[test]
+    fn listing_sorts_like_sqlite() {
+        let q = RecordQuery {
+            filters: vec![("name".into(), Value::Text("本院".into()))],
+            order_by: Some("name".into()),
+            descending: true,
+            ..Default::default()
+        };
+        let l = list_sql(RecordKind::Sites, &q).unwrap();
+        assert!(
+            l.sql.ends_with(
+                "WHERE institution_id = $1 AND name = $2 ORDER BY name COLLATE \"C\" DESC NULLS LAST, id DESC LIMIT $3 OFFSET $4"
+            ),
+            "{}",
+            l.sql
+        );
+        let l = list_sql(
+            RecordKind::Assets,
+            &RecordQuery {
+                order_by: Some("fragile".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(
+            l.sql
+                .ends_with("ORDER BY fragile ASC NULLS FIRST, id ASC LIMIT $2 OFFSET $3"),
+            "{}",
+            l.sql
+        );
+        let l = list_sql(RecordKind::Assets, &RecordQuery::default()).unwrap();
+        assert!(
+            l.sql
+                .ends_with("ORDER BY created_at ASC NULLS FIRST, id ASC LIMIT $2 OFFSET $3"),
+            "{}",
+            l.sql
+        );
+        assert!(
+            list_sql(
+                RecordKind::Assets,
+                &RecordQuery {
+                    order_by: Some("x; --".into()),
+                    ..Default::default()
+                }
+            )
+            .is_err()
+        );
     }
 }

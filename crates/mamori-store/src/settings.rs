@@ -35,30 +35,28 @@ impl DbSettings {
         let Some(db) = db.map(str::trim).filter(|s| !s.is_empty()) else {
             return Ok(DbSettings::Sqlite { path: data_dir.join(SQLITE_FILE) });
         };
-        let (scheme, rest) = db.split_once("://").ok_or_else(|| StoreError::BadUrl {
-            reason: "expected postgres://user:password@host:port/database or sqlite://path".into(),
-        })?;
+        let (scheme, rest) = db
+            .split_once("://")
+            .ok_or_else(|| StoreError::BadUrl { problem: "no-scheme", detail: redact_url(db) })?;
         match scheme {
             "postgres" | "postgresql" => {
                 // Parse now so a typo is reported before anything connects or writes.
                 let opts: Result<sqlx::postgres::PgConnectOptions, _> = db.parse();
-                opts.map_err(|e| StoreError::BadUrl { reason: redact_message(&e.to_string(), db) })?;
+                opts.map_err(|e| StoreError::BadUrl { problem: "syntax", detail: redact_message(&e.to_string(), db) })?;
                 let host_part = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
                 if host_part.is_empty() || host_part.starts_with('/') && !rest.contains("host=") {
-                    return Err(StoreError::BadUrl { reason: "the URL names no host".into() });
+                    return Err(StoreError::BadUrl { problem: "no-host", detail: redact_url(db) });
                 }
                 Ok(DbSettings::Postgres { url: db.to_owned() })
             }
             "sqlite" => {
                 let path = rest.split('?').next().unwrap_or_default();
                 if path.is_empty() {
-                    return Err(StoreError::BadUrl { reason: "sqlite:// needs a file path".into() });
+                    return Err(StoreError::BadUrl { problem: "no-path", detail: db.to_owned() });
                 }
                 Ok(DbSettings::Sqlite { path: PathBuf::from(path) })
             }
-            other => Err(StoreError::BadUrl {
-                reason: format!("unsupported database type {other:?}: use postgres:// or sqlite://"),
-            }),
+            other => Err(StoreError::BadUrl { problem: "unsupported-scheme", detail: other.to_owned() }),
         }
     }
 

@@ -5,7 +5,7 @@
 //! a separate read-only pool and run concurrently with writes (WAL).
 
 use crate::chain::{ChainWriter, INSERT_EVENT, SELECT_EVENTS, UPSERT_HEAD};
-use crate::error::classify_write;
+use crate::error::{classify_connect, classify_write};
 use crate::migrate::{self, SchemaStatus};
 use crate::{
     ApiToken, Backend, FindingQuery, JobQuery, JobScope, OpenOptions, Progress, RecordQuery, Result, Scope, Store,
@@ -56,9 +56,10 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(connect_options(path).create_if_missing(options.create))
             .await
-            .map_err(|e| StoreError::Unreachable { target: path.display().to_string(), reason: e.to_string() })?;
+            .map_err(|e| StoreError::Unreachable { target: path.display().to_string(), reason: classify_connect(&e) })?;
         let status = schema_status(&writer).await?;
-        if !status.up_to_date() {
+        let migrated = !status.up_to_date();
+        if migrated {
             if !options.migrate {
                 return Err(StoreError::SchemaOutdated { found: status.current, supported: status.supported });
             }
@@ -71,8 +72,12 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(connect_options(path).read_only(true))
             .await
-            .map_err(|e| StoreError::Unreachable { target: path.display().to_string(), reason: e.to_string() })?;
-        Ok(Self { path: path.to_owned(), writer, reader })
+            .map_err(|e| StoreError::Unreachable { target: path.display().to_string(), reason: classify_connect(&e) })?;
+        let store = Self { path: path.to_owned(), writer, reader };
+        if migrated {
+            store.append_audit(Chain::System, &crate::migrate::audit_draft(status)).await?;
+        }
+        Ok(store)
     }
 }
 

@@ -2,9 +2,9 @@
 
 use crate::{KeepGoing, Result, Store};
 use mamori_domain::audit::{Chain, ChainBreak, ChainVerifier};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChainReport {
     pub chain: String,
     /// Entries checked before the end or the first break.

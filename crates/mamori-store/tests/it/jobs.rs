@@ -39,7 +39,7 @@ async fn job_lifecycle(db: TestDb) {
         .into_iter()
         .map(|e| e.action)
         .collect();
-    assert_eq!(actions, ["job.create", "job.cancel", "job.finish"]);
+    assert_eq!(actions, ["schema.migrate", "job.create", "job.cancel", "job.finish"]);
 }
 
 async fn queued_job_cancels_at_once(db: TestDb) {

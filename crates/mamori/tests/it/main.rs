@@ -1,1 +1,5 @@
+//! The `mamori` binary as a user runs it: every test starts the real executable.
 
+mod api;
+mod cli;
+mod harness;

@@ -1,0 +1,174 @@
+# mamori のメッセージ（日本語）。用語は厚生労働省のチェックリスト・ガイドラインに合わせる。
+
+## コマンドの説明（--help）
+cli-mamori = mamori（守り）: 医療機関のサイバーセキュリティ対策を台帳・検査・監査ログ・チェックリストで支えるツールです
+cli-init = データディレクトリとデータベースを作成し、初回セットアップ用トークンを表示します
+cli-serve = Web 画面と API を起動します（初回は自動で初期化します）
+cli-migrate = データベースを現在のバージョンに更新します
+cli-institution = 医療機関（テナント）を管理します
+cli-institution-add = 医療機関を登録します
+cli-institution-list = 登録されている医療機関を表示します
+cli-jobs = ジョブ（取込み・スキャン・検証などの長い処理）を管理します
+cli-jobs-list = ジョブの一覧を表示します
+cli-jobs-show = ジョブの詳細を表示します
+cli-jobs-cancel = 実行中または待機中のジョブを中止します
+cli-audit = 監査ログを扱います
+cli-audit-verify = 監査ログのハッシュチェーンを検証し、改ざん・削除・並べ替えを検出します
+cli-audit-log = 監査ログの最新の記録を表示します
+cli-token = API トークンを管理します
+cli-token-create = API トークンを発行します（トークンは一度だけ表示されます）
+cli-token-list = API トークンの一覧を表示します
+cli-token-revoke = API トークンを失効させます
+cli-arg-data-dir = データディレクトリ（SQLite データベース、ロック、証跡ファイル）
+cli-arg-db = SQLite の代わりに PostgreSQL を使う場合の接続先（postgres://ユーザ:パスワード@ホスト:ポート/DB名）
+cli-arg-lang = 表示言語（ja または en）
+cli-arg-verbose = 詳細なログを標準エラー出力に表示します
+cli-arg-listen = 待ち受けるアドレスとポート（既定はこの機器の中からのみ接続できる 127.0.0.1）
+cli-arg-insecure-http = ループバック以外のアドレスで TLS なしの HTTP を許可します（推奨しません）
+cli-arg-name = 名称
+cli-arg-kind = 種別（clinic: 診療所、hospital: 病院、pharmacy: 薬局、other: その他）
+cli-arg-code = 医療機関コード（数字 7〜10 桁）
+cli-arg-json = JSON で出力します
+cli-arg-institution = 対象の医療機関 ID
+cli-arg-status = 状態で絞り込みます（queued, running, succeeded, failed, cancelled, interrupted）
+cli-arg-limit = 表示する最大件数
+cli-arg-id = 対象の ID
+cli-arg-follow = 終了するまで進捗を表示します
+
+## 初期化
+setup-token-heading = 初回セットアップ用トークン（この画面でのみ表示されます。第三者に知られないよう管理してください）:
+setup-token-hint = mamori serve を起動し、表示された URL をブラウザで開いて、このトークンで管理者を登録してください。管理者の登録が済むまで、起動のたびに新しいトークンが発行されます。
+init-created = データを初期化しました（{ $backend }: { $location }）。
+init-existing = 既存のデータを確認しました（{ $backend }: { $location }）。
+migrate-up-to-date = データベースは最新です（スキーマ { $version }）。
+migrate-done = データベースを更新しました（スキーマ { $from } → { $to }）。
+
+## 医療機関
+institution-created = 医療機関「{ $name }」を登録しました（ID: { $id }）。
+institution-none = 登録されている医療機関はありません。mamori institution add で登録してください。
+institution-kind-clinic = 診療所
+institution-kind-hospital = 病院
+institution-kind-pharmacy = 薬局
+institution-kind-other = その他
+demo-mark = 【デモ】
+
+## 表の見出し
+col-id = ID
+col-name = 名称
+col-kind = 種別
+col-code = 医療機関コード
+col-status = 状態
+col-progress = 進捗
+col-created = 作成日時
+col-message = メッセージ
+col-error = エラー
+col-finished = 終了日時
+col-created-by = 実行者
+col-seq = 番号
+col-at = 日時
+col-actor = 操作者
+col-action = 操作
+col-object = 対象
+col-last-used = 最終使用
+
+## ジョブ
+jobs-none = ジョブはありません。
+jobs-cancelled = ジョブ { $id } を中止しました。
+jobs-cancel-requested = ジョブ { $id } に中止を要求しました。処理中の作業が区切りまで進むと停止します。
+job-status-queued = 待機中
+job-status-running = 実行中
+job-status-succeeded = 完了
+job-status-failed = 失敗
+job-status-cancelled = 中止
+job-status-interrupted = 中断（プロセス終了）
+
+## 監査ログ
+audit-chain-system = システム全体
+audit-verifying = 監査ログを検証しています
+audit-chain-ok = ✓ { $chain }: { $count } 件の記録に改ざんはありません
+audit-chain-broken = ✗ { $chain }: { $problem }
+audit-verified = { $chains } 系列の監査ログをすべて検証しました。改ざんは検出されませんでした。
+audit-break-edited = { $seq } 番目の記録が書き換えられています
+audit-break-gap = { $after } 番目の次が { $found } 番目になっています（記録の削除または並べ替え）
+audit-break-unlinked = { $seq } 番目の記録が直前の記録とつながっていません（削除・挿入・並べ替え）
+audit-break-truncated = 記録が { $last } 番目で終わっていますが、{ $head } 番目まで記録されていたはずです（最新の記録の削除）
+audit-break-head-mismatch = 最後の記録（{ $seq } 番目）が控えと一致しません
+audit-break-head-missing = 記録はありますが、チェーンの控えが削除されています
+audit-break-emptied = 医療機関は登録されていますが、監査ログが空です（記録の削除）
+
+## API トークン
+token-name-required = トークンの名称を入力してください
+token-created = API トークン「{ $name }」を発行しました（ID: { $id }）:
+token-shown-once = このトークンは再表示できません。安全な場所に保管してください。API には「Authorization: Bearer トークン」で送信します。
+token-revoked-state = 失効
+token-active-state = 有効
+token-none = API トークンはありません。
+token-revoked = API トークン { $id } を失効させました。
+
+## 起動
+serve-interrupted-jobs = 前回の終了時に実行中だったジョブ { $count } 件を「中断」にしました。mamori jobs list で確認してください。
+serve-insecure-warning = 警告: TLS なしで LAN に公開しています。通信内容が盗聴・改ざんされるおそれがあります。
+serve-listening = mamori を起動しました: { $url }
+serve-stopped = mamori を停止しました。
+
+## エラー
+err-prefix = エラー:
+err-internal = 予期しない問題が発生しました。-v を付けて再実行すると詳細が表示されます。
+err-job = ジョブが失敗しました: { $reason }
+err-db-bad-url = データベースの指定（--db）が正しくありません: { $reason }
+err-db-unreachable = データベース { $target } に接続できません（{ $reason }）。サーバが起動しているか、アドレスと認証情報を確認してください。
+err-data-dir-unwritable = データディレクトリ { $path } に書き込めません（{ $reason }）。場所と権限を確認してください。
+err-data-dir-locked = データディレクトリ { $path } は別の mamori（プロセス番号 { $pid }）が使用中です。
+err-not-initialised = { $path } にデータがありません。先に mamori init を実行してください。
+err-schema-too-new = このデータは新しいバージョンの mamori で作成されています（スキーマ { $found }、このプログラムは { $supported } まで対応）。mamori を更新してください。データは変更していません。
+err-schema-outdated = データベースの更新が必要です（スキーマ { $found } → { $supported }）。mamori migrate を実行してください。
+err-not-found = { $what } { $id } が見つかりません。
+err-referenced = { $what } { $id } は他の記録から参照されているため削除できません。
+err-conflict = { $what } { $id } は既に存在します。
+err-in-row = { $row } 行目: { $reason }
+err-invalid = 入力内容が正しくありません: { $reason }
+err-missing-reference = { $what } { $id } が、この医療機関に存在しない記録を参照しています。
+err-database = データベースの処理に失敗しました（{ $code }）。-v を付けて再実行すると詳細が表示されます。
+err-not-loopback = { $addr } はこの機器の外から接続できるアドレスです。TLS なしでは公開できません（どうしても必要な場合のみ --insecure-http を指定してください）。
+err-bind = { $addr } で待ち受けできません（{ $reason }）。他のプログラムが使用していないか確認してください。
+err-bad-listen = 待ち受けアドレス「{ $value }」が正しくありません（例: 127.0.0.1:8780）。
+err-bad-id = ID「{ $value }」の形式が正しくありません。
+err-bad-status = 状態「{ $value }」はありません（queued, running, succeeded, failed, cancelled, interrupted のいずれか）。
+err-audit-broken = 監査ログに改ざんの痕跡があります。上の内容を記録し、システム管理者に連絡してください。
+err-job-not-succeeded = ジョブは「{ $status }」で終了しました。
+
+## Web
+web-running = mamori { $version } は稼働しています。
+web-database = データベース
+web-institutions = 登録医療機関数
+web-setup = 初回セットアップ
+web-setup-pending = 未完了（mamori serve の起動時に表示されたトークンで管理者を登録します）
+web-setup-done = 完了
+web-db-unavailable = データベースに接続できません。
+api-not-found = 指定されたものが見つかりません。
+api-invalid = リクエストの内容が正しくありません。
+api-conflict = 他の記録と競合しています。
+api-internal = サーバで問題が発生しました。
+api-unauthenticated = 有効な API トークンが必要です。
+
+## 原因（エラーの補足）
+problem-no-scheme = 「postgres://ユーザ:パスワード@ホスト:ポート/DB名」の形式で指定してください
+problem-unsupported-scheme = 対応していない種類です。postgres:// を指定してください
+problem-no-host = 接続先のホストがありません
+problem-no-path = ファイルの場所がありません
+problem-syntax = 書式に誤りがあります
+problem-not-found = 見つかりません
+problem-permission-denied = 権限がありません
+problem-not-a-directory = ディレクトリではありません
+problem-read-only = 読み取り専用です
+problem-storage-full = ディスクの空きがありません
+problem-connection-refused = 接続を拒否されました
+problem-connection-reset = 接続が切断されました
+problem-timeout = 応答がありません
+problem-unreachable = ネットワークに到達できません
+problem-addr-in-use = 既に使用されています
+problem-addr-not-available = この機器のアドレスではありません
+problem-tls = TLS の確立に失敗しました
+problem-auth-failed = 認証に失敗しました
+problem-database-missing = データベースがありません
+problem-cannot-open = データベースファイルを開けません

@@ -1,0 +1,115 @@
+//! Turns any error into one line in the user's language. A user never sees a Rust error
+//! string for a known problem; unexpected ones say so and point to `-v` for details.
+
+use mamori_i18n::{Arg, Lang};
+use mamori_store::StoreError;
+use std::process::ExitCode;
+
+/// Problems found by the CLI itself.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{addr} is not a loopback address")]
+    NotLoopback { addr: String },
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: String, reason: String },
+    #[error("bad listen address {value}")]
+    BadListen { value: String },
+    #[error("bad id {value}")]
+    BadId { value: String },
+    #[error("unknown job status {value}")]
+    BadStatus { value: String },
+    #[error("the audit log is broken")]
+    AuditBroken,
+    #[error("the job ended as {status}")]
+    JobNotSucceeded { status: String },
+}
+
+pub fn exit_code(e: &anyhow::Error) -> ExitCode {
+    match e.downcast_ref::<CliError>() {
+        Some(CliError::AuditBroken) => ExitCode::from(3),
+        _ => ExitCode::FAILURE,
+    }
+}
+
+pub fn message(e: &anyhow::Error, lang: Lang) -> String {
+    let body = if let Some(s) = e.downcast_ref::<StoreError>() {
+        store_message(s, lang)
+    } else if let Some(c) = e.downcast_ref::<CliError>() {
+        cli_message(c, lang)
+    } else if let Some(j) = e.downcast_ref::<mamori_jobs::JobError>() {
+        match j {
+            mamori_jobs::JobError::Store(s) => store_message(s, lang),
+            other => lang.ta("err-job", &[("reason", other.to_string().into())]),
+        }
+    } else {
+        tracing::error!(error = ?e, "unexpected error");
+        lang.t("err-internal")
+    };
+    format!("{} {}", lang.t("err-prefix"), body)
+}
+
+fn store_message(e: &StoreError, lang: Lang) -> String {
+    let s = |v: &str| Arg::from(v);
+    match e {
+        StoreError::BadUrl { problem, detail } => lang.ta(
+            "err-db-bad-url",
+            &[("reason", problem_text(lang, problem, detail).into())],
+        ),
+        StoreError::Unreachable { target, reason } => {
+            lang.ta("err-db-unreachable", &[("target", s(target)), ("reason", problem_text(lang, reason, reason).into())])
+        }
+        StoreError::DataDirUnwritable { path, reason } => lang.ta(
+            "err-data-dir-unwritable",
+            &[("path", path.display().to_string().into()), ("reason", problem_text(lang, reason, reason).into())],
+        ),
+        StoreError::DataDirLocked { path, pid } => {
+            lang.ta("err-data-dir-locked", &[("path", path.display().to_string().into()), ("pid", s(pid))])
+        }
+        StoreError::NotInitialised { path } => {
+            lang.ta("err-not-initialised", &[("path", path.display().to_string().into())])
+        }
+        StoreError::SchemaTooNew { found, supported } => {
+            lang.ta("err-schema-too-new", &[("found", (*found).into()), ("supported", (*supported).into())])
+        }
+        StoreError::SchemaOutdated { found, supported } => {
+            lang.ta("err-schema-outdated", &[("found", (*found).into()), ("supported", (*supported).into())])
+        }
+        StoreError::NotFound { what, id } => lang.ta("err-not-found", &[("what", s(what)), ("id", s(id))]),
+        StoreError::Referenced { what, id } => lang.ta("err-referenced", &[("what", s(what)), ("id", s(id))]),
+        StoreError::Conflict { what, id } => lang.ta("err-conflict", &[("what", s(what)), ("id", s(id))]),
+        StoreError::InRow { index, source } => {
+            lang.ta("err-in-row", &[("row", (*index + 1).into()), ("reason", store_message(source, lang).into())])
+        }
+        StoreError::Invalid(reason) => lang.ta("err-invalid", &[("reason", s(reason))]),
+        StoreError::Record(r) => lang.ta("err-invalid", &[("reason", r.to_string().into())]),
+        StoreError::Finding(f) => lang.ta("err-invalid", &[("reason", f.to_string().into())]),
+        StoreError::MissingReference { kind, id } => {
+            lang.ta("err-missing-reference", &[("what", s(kind.as_str())), ("id", s(id))])
+        }
+        StoreError::Corrupt(_) | StoreError::Migration(_) | StoreError::Database(_) => {
+            tracing::error!(error = %e, "database error");
+            lang.ta("err-database", &[("code", s(e.code()))])
+        }
+    }
+}
+
+/// A classified problem (`problem-<code>` message) or, for an unclassified one, the first
+/// line of the underlying message.
+fn problem_text(lang: Lang, code: &str, detail: &str) -> String {
+    lang.try_t(&format!("problem-{code}"))
+        .unwrap_or_else(|| detail.lines().next().unwrap_or("").trim_end_matches('.').to_owned())
+}
+
+fn cli_message(e: &CliError, lang: Lang) -> String {
+    match e {
+        CliError::NotLoopback { addr } => lang.ta("err-not-loopback", &[("addr", addr.into())]),
+        CliError::Bind { addr, reason } => {
+            lang.ta("err-bind", &[("addr", addr.into()), ("reason", problem_text(lang, reason, reason).into())])
+        }
+        CliError::BadListen { value } => lang.ta("err-bad-listen", &[("value", value.into())]),
+        CliError::BadId { value } => lang.ta("err-bad-id", &[("value", value.into())]),
+        CliError::BadStatus { value } => lang.ta("err-bad-status", &[("value", value.into())]),
+        CliError::AuditBroken => lang.t("err-audit-broken"),
+        CliError::JobNotSucceeded { status } => lang.ta("err-job-not-succeeded", &[("status", status.into())]),
+    }
+}

@@ -1,0 +1,85 @@
+//! `mamori serve`: first run, the serve lock, loopback by default, and the jobs API.
+
+use crate::harness::*;
+
+#[test]
+fn serve_initialises_on_first_run_and_answers_health() {
+    let env = Env::new();
+    let server = Server::start(&env, &[]);
+    assert!(server.stdout.iter().any(|l| l.contains("初回セットアップ用トークン")), "{:?}", server.stdout);
+    assert!(server.url.starts_with("http://127.0.0.1:"), "{}", server.url);
+    let (status, headers, body) = server.get("/healthz", None);
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["database"], "sqlite");
+    let h = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    assert!(h("content-security-policy").contains("frame-ancestors 'none'"));
+    assert_eq!(h("x-content-type-options"), "nosniff");
+    assert_eq!(h("referrer-policy"), "no-referrer");
+    let (status, _, page) = server.get("/", None);
+    assert_eq!(status, 200);
+    assert!(page.contains("稼働しています") && page.contains("未完了"), "{page}");
+}
+
+#[test]
+fn a_second_serve_on_the_same_data_dir_is_refused() {
+    let env = Env::new();
+    let first = Server::start(&env, &[]);
+    let r = env.run(&["serve", "--listen", "127.0.0.1:0"]);
+    assert_eq!(r.code, 1);
+    let line = r.one_error_line();
+    assert!(line.contains("別の mamori") && line.contains(&first.child.id().to_string()), "{line}");
+    assert!(r.stdout.is_empty(), "the second serve printed no token: {}", r.stdout);
+    assert_eq!(first.get("/healthz", None).0, 200, "the first one keeps running");
+}
+
+#[test]
+fn lan_addresses_need_an_explicit_opt_out() {
+    let env = Env::new();
+    let r = env.run(&["serve", "--listen", "0.0.0.0:0"]);
+    assert_eq!(r.code, 1);
+    assert!(r.one_error_line().contains("TLS"), "{}", r.stderr);
+    assert!(!env.data().exists(), "refused before anything was created");
+    let r = env.run(&["serve", "--listen", "localhost"]);
+    assert_eq!(r.code, 1);
+    assert!(r.one_error_line().contains("待ち受けアドレス"), "{}", r.stderr);
+}
+
+#[test]
+fn jobs_api_needs_a_token_and_lists_jobs() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    env.ok(&["audit", "verify"]);
+    let created = env.ok(&["token", "create", "--name", "監視システム"]);
+    let token = token_from(&created.stdout);
+    let server = Server::start(&env, &[]);
+
+    let (status, headers, body) = server.get("/api/v1/jobs", None);
+    assert_eq!(status, 401);
+    assert!(headers.iter().any(|(k, v)| k == "www-authenticate" && v == "Bearer"));
+    assert!(body.contains("\"unauthenticated\""), "{body}");
+    assert_eq!(server.get("/api/v1/jobs", Some("mamori_wrong")).0, 401);
+
+    let (status, _, body) = server.get("/api/v1/jobs", Some(&token));
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let job = &v["jobs"][0];
+    assert_eq!(job["kind"], "audit-verify");
+    let id = job["id"].as_str().unwrap();
+    let (status, _, body) = server.get(&format!("/api/v1/jobs/{id}"), Some(&token));
+    assert_eq!(status, 200);
+    assert!(body.contains("\"succeeded\""), "{body}");
+    let (status, _, body) = server.post(&format!("/api/v1/jobs/{id}/cancel"), Some(&token));
+    assert_eq!(status, 422, "a finished job cannot be cancelled: {body}");
+    assert_eq!(server.get("/api/v1/jobs/nonsense", Some(&token)).0, 404);
+    assert_eq!(server.get("/api/v1/jobs?status=bogus", Some(&token)).0, 422);
+    assert_eq!(server.get("/api/v1/nothing-here", Some(&token)).0, 404);
+
+    // A revoked token stops working at once.
+    let list = env.ok(&["token", "list"]);
+    assert!(list.stdout.contains("監視システム") && list.stdout.contains("有効"), "{}", list.stdout);
+    let tid = list.stdout.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    env.ok(&["token", "revoke", &tid]);
+    assert_eq!(server.get("/api/v1/jobs", Some(&token)).0, 401);
+}
