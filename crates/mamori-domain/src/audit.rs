@@ -336,7 +336,8 @@ mod tests {
         let mut prev = GENESIS;
         let mut out = Vec::new();
         for seq in 1..=n {
-            let d = AuditDraft::new("cli:root", "record.create").object("assets", seq).details(json!({"b": 1, "a": [seq]}));
+            let d =
+                AuditDraft::new("cli:root", "record.create").object("assets", seq).details(json!({"b": 1, "a": [seq]}));
             let e = AuditEvent::seal(chain, seq, prev, &d, crate::time_fmt::now());
             prev = from_hex(&e.hash).unwrap();
             out.push(e);

@@ -192,10 +192,7 @@ mod tests {
             f.change_status(FindingStatus::Accepted, "u", Some("  ")),
             Err(FindingError::ReasonRequired(FindingStatus::Accepted))
         );
-        assert_eq!(
-            f.change_status(FindingStatus::Open, "u", None),
-            Err(FindingError::Unchanged(FindingStatus::Open))
-        );
+        assert_eq!(f.change_status(FindingStatus::Open, "u", None), Err(FindingError::Unchanged(FindingStatus::Open)));
         let c = f.change_status(FindingStatus::Accepted, "u", Some("更新予定")).unwrap();
         assert_eq!(c.reason.as_deref(), Some("更新予定"));
     }

@@ -85,14 +85,8 @@ mod tests {
 
     #[test]
     fn name_is_required_and_trimmed() {
-        assert_eq!(
-            Institution::new("  ", InstitutionKind::Clinic).unwrap_err(),
-            InstitutionError::EmptyName
-        );
-        assert_eq!(
-            Institution::new(" 守りクリニック ", InstitutionKind::Clinic).unwrap().name,
-            "守りクリニック"
-        );
+        assert_eq!(Institution::new("  ", InstitutionKind::Clinic).unwrap_err(), InstitutionError::EmptyName);
+        assert_eq!(Institution::new(" 守りクリニック ", InstitutionKind::Clinic).unwrap().name, "守りクリニック");
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! Each struct's fields are exactly its [`RecordKind::fields`], in the same names; a unit
 //! test checks that the two never drift apart.
 
-use crate::record::{Record, RecordError, RecordKind, Row, Value};
 use crate::RecordId;
+use crate::record::{Record, RecordError, RecordKind, Row, Value};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 

@@ -470,11 +470,7 @@ impl Row {
 
     /// All non-null fields as JSON, for the audit entry of a new record.
     pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
-        self.values
-            .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| (k.clone(), v.to_json()))
-            .collect()
+        self.values.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.to_json())).collect()
     }
 }
 

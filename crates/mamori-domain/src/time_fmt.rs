@@ -8,8 +8,7 @@ use time::{OffsetDateTime, UtcOffset};
 pub fn canonical(t: OffsetDateTime) -> OffsetDateTime {
     let t = t.to_offset(UtcOffset::UTC);
     let micros = t.microsecond();
-    t.replace_nanosecond(micros * 1_000)
-        .expect("microseconds * 1000 is a valid nanosecond")
+    t.replace_nanosecond(micros * 1_000).expect("microseconds * 1000 is a valid nanosecond")
 }
 
 /// `2026-11-22T20:53:35.123456Z`, always six fractional digits.

@@ -16,8 +16,10 @@ impl ChainWriter {
             None => Ok(Self { chain, seq: 0, hash: GENESIS, dirty: false }),
             Some((seq, hash)) => Ok(Self {
                 chain,
-                seq: u64::try_from(seq).map_err(|_| crate::StoreError::Corrupt(format!("audit head {chain}: seq {seq}")))?,
-                hash: from_hex(&hash).ok_or_else(|| crate::StoreError::Corrupt(format!("audit head {chain}: bad hash")))?,
+                seq: u64::try_from(seq)
+                    .map_err(|_| crate::StoreError::Corrupt(format!("audit head {chain}: seq {seq}")))?,
+                hash: from_hex(&hash)
+                    .ok_or_else(|| crate::StoreError::Corrupt(format!("audit head {chain}: bad hash")))?,
                 dirty: false,
             }),
         }

@@ -47,13 +47,10 @@ impl DataDir {
     /// Takes the exclusive serve lock (released when the process exits, however it exits).
     pub fn lock_serve(&self) -> Result<ServeLock, StoreError> {
         let lock_path = self.path.join("serve.lock");
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(|e| StoreError::DataDirUnwritable { path: self.path.clone(), reason: classify_io(e.kind()) })?;
+        let mut file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&lock_path).map_err(|e| {
+                StoreError::DataDirUnwritable { path: self.path.clone(), reason: classify_io(e.kind()) }
+            })?;
         match file.try_lock() {
             Ok(()) => {
                 file.set_len(0).ok();

@@ -147,8 +147,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Creates or updates `rows` (by id) in one transaction: all are written or none.
     /// Each created or changed row gets an audit entry with the fields that changed.
-    async fn put_rows(&self, scope: &Scope, rows: &[Row], actor: &str, progress: Progress<'_>)
-    -> Result<WriteSummary>;
+    async fn put_rows(&self, scope: &Scope, rows: &[Row], actor: &str, progress: Progress<'_>) -> Result<WriteSummary>;
     async fn get_row(&self, scope: &Scope, kind: RecordKind, id: RecordId) -> Result<Option<Row>>;
     async fn list_rows(&self, scope: &Scope, kind: RecordKind, query: &RecordQuery) -> Result<Vec<Row>>;
     async fn count_rows(&self, scope: &Scope, kind: RecordKind) -> Result<u64>;
@@ -177,8 +176,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn insert_job(&self, job: &Job) -> Result<()>;
     async fn start_job(&self, id: JobId, runner: &str) -> Result<()>;
     /// Stores progress and refreshes the heartbeat; returns whether cancellation was requested.
-    async fn update_job_progress(&self, id: JobId, done: u64, total: Option<u64>, message: Option<&str>)
-    -> Result<bool>;
+    async fn update_job_progress(
+        &self,
+        id: JobId,
+        done: u64,
+        total: Option<u64>,
+        message: Option<&str>,
+    ) -> Result<bool>;
     async fn finish_job(
         &self,
         id: JobId,

@@ -11,16 +11,20 @@ use std::borrow::Cow;
 /// `(version, description, sql)`; append only, never edit an applied migration.
 pub(crate) type Embedded = &'static [(i64, &'static str, &'static str)];
 
-pub(crate) const SQLITE: Embedded =
-    &[(1, "initial", include_str!("../migrations/sqlite/0001_initial.sql"))];
-pub(crate) const POSTGRES: Embedded =
-    &[(1, "initial", include_str!("../migrations/postgres/0001_initial.sql"))];
+pub(crate) const SQLITE: Embedded = &[(1, "initial", include_str!("../migrations/sqlite/0001_initial.sql"))];
+pub(crate) const POSTGRES: Embedded = &[(1, "initial", include_str!("../migrations/postgres/0001_initial.sql"))];
 
 pub(crate) fn migrator(list: Embedded) -> Migrator {
     let migrations = list
         .iter()
         .map(|(version, desc, sql)| {
-            Migration::new(*version, Cow::Borrowed(*desc), MigrationType::Simple, AssertSqlSafe(*sql).into_sql_str(), false)
+            Migration::new(
+                *version,
+                Cow::Borrowed(*desc),
+                MigrationType::Simple,
+                AssertSqlSafe(*sql).into_sql_str(),
+                false,
+            )
         })
         .collect();
     Migrator::with_migrations(migrations)

@@ -16,8 +16,8 @@ use crate::chain::{ChainWriter, INSERT_EVENT, SELECT_EVENTS, UPSERT_HEAD};
 use crate::error::classify_write;
 use crate::migrate::{self, SchemaStatus};
 use crate::{
-    ApiToken, Backend, DbSettings, FindingQuery, JobQuery, JobScope, OpenOptions, Progress,
-    RecordQuery, Result, Scope, Store, StoreError, WriteSummary, sql,
+    ApiToken, Backend, DbSettings, FindingQuery, JobQuery, JobScope, OpenOptions, Progress, RecordQuery, Result, Scope,
+    Store, StoreError, WriteSummary, sql,
 };
 use async_trait::async_trait;
 use mamori_domain::audit::{AuditDraft, AuditEvent, Chain, ChainHead};
@@ -62,39 +62,26 @@ impl fmt::Debug for PgStore {
 impl PgStore {
     /// Connects, refuses a schema newer than this build, and migrates when asked.
     /// `options.create` has no meaning here: the database must exist.
-    pub(crate) async fn open(
-        settings: &DbSettings,
-        options: OpenOptions,
-    ) -> Result<Arc<dyn Store>> {
+    pub(crate) async fn open(settings: &DbSettings, options: OpenOptions) -> Result<Arc<dyn Store>> {
         let DbSettings::Postgres { url } = settings else {
-            return Err(StoreError::Invalid(
-                "not a PostgreSQL database setting".into(),
-            ));
+            return Err(StoreError::Invalid("not a PostgreSQL database setting".into()));
         };
-        let connect: PgConnectOptions =
-            url.parse().map_err(|e: sqlx::Error| StoreError::BadUrl {
-                problem: "syntax", detail: scrub(&e.to_string(), settings),
-            })?;
-        let unreachable = |reason: String| StoreError::Unreachable {
-            target: settings.redacted(),
-            reason,
-        };
+        let connect: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| StoreError::BadUrl {
+            problem: "syntax",
+            detail: scrub(&e.to_string(), settings),
+        })?;
+        let unreachable = |reason: String| StoreError::Unreachable { target: settings.redacted(), reason };
 
         // A connection of our own first: it reports why connecting fails (the pool retries a
         // refused connection until its timeout and then says only that it timed out), and
         // it holds the migration lock below. Closing it releases the lock whatever happens.
-        let mut conn =
-            match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&connect)).await
-            {
-                Err(_) => {
-                    return Err(unreachable(format!(
-                        "no answer within {} s",
-                        CONNECT_TIMEOUT.as_secs()
-                    )));
-                }
-                Ok(Err(e)) => return Err(unreachable(connect_reason(&e, settings))),
-                Ok(Ok(conn)) => conn,
-            };
+        let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&connect)).await {
+            Err(_) => {
+                return Err(unreachable(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())));
+            }
+            Ok(Err(e)) => return Err(unreachable(connect_reason(&e, settings))),
+            Ok(Ok(conn)) => conn,
+        };
         let migrated = prepare_schema(&mut conn, options, settings).await;
         let _ = conn.close().await;
         let migrated = migrated?;
@@ -107,9 +94,7 @@ impl PgStore {
             .map_err(|e| unreachable(connect_reason(&e, settings)))?;
         let store = PgStore { pool };
         if let Some(before) = migrated {
-            store
-                .append_audit(Chain::System, &migrate::audit_draft(before))
-                .await?;
+            store.append_audit(Chain::System, &migrate::audit_draft(before)).await?;
         }
         Ok(Arc::new(store))
     }
@@ -132,42 +117,37 @@ async fn prepare_schema(
         return Ok(None);
     }
     if !options.migrate {
-        return Err(StoreError::SchemaOutdated {
-            found: status.current,
-            supported: status.supported,
-        });
+        return Err(StoreError::SchemaOutdated { found: status.current, supported: status.supported });
     }
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(MIGRATION_LOCK)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await?;
     // Another process may have migrated (or a newer mamori may have) while we waited.
     let status = schema_status(conn).await?;
     let result = if status.up_to_date() {
         Ok(None)
     } else {
-        migrate::migrator(migrate::POSTGRES)
-            .run(&mut *conn)
+        run_migrations(conn)
             .await
             .map(|()| Some(status))
             .map_err(|e| StoreError::Migration(scrub(&e.to_string(), settings)))
     };
     // Closing the connection releases the lock too, should this fail.
-    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(MIGRATION_LOCK)
-        .execute(&mut *conn)
-        .await;
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await;
     result
 }
 
+/// `Migrator::run` does exactly this after acquiring a connection, but its generic
+/// `Acquire<'a>` bound makes the compiler unable to prove `open`'s future `Send` for every
+/// lifetime ("implementation of `Acquire` is not general enough"), so the store could not be
+/// opened inside `tokio::spawn`. `run_direct` is the entry point sqlx keeps public for this.
+async fn run_migrations(conn: &mut PgConnection) -> Result<(), sqlx::migrate::MigrateError> {
+    migrate::migrator(migrate::POSTGRES).run_direct(None, conn, false).await
+}
+
 async fn schema_status(conn: &mut PgConnection) -> Result<SchemaStatus> {
-    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
-        .fetch_one(&mut *conn)
-        .await?;
+    let table: Option<String> =
+        sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text").fetch_one(&mut *conn).await?;
     let applied: Vec<i64> = if table.is_some() {
-        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-            .fetch_all(&mut *conn)
-            .await?
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&mut *conn).await?
     } else {
         Vec::new()
     };
@@ -263,14 +243,11 @@ fn decode_value(r: &PgRow, name: &str, ty: FieldType) -> Result<Value> {
         FieldType::Int => r.try_get::<Option<i64>, _>(name)?.map(Value::Int),
         FieldType::Bool => r.try_get::<Option<bool>, _>(name)?.map(Value::Bool),
         FieldType::Date => r.try_get::<Option<Date>, _>(name)?.map(Value::Date),
-        FieldType::Timestamp => r
-            .try_get::<Option<OffsetDateTime>, _>(name)?
-            .map(|t| Value::Timestamp(ts(t))),
+        FieldType::Timestamp => r.try_get::<Option<OffsetDateTime>, _>(name)?.map(|t| Value::Timestamp(ts(t))),
         FieldType::Ref => r.try_get::<Option<Uuid>, _>(name)?.map(Value::Ref),
-        FieldType::TextList => r
-            .try_get::<Option<Vec<String>>, _>(name)?
-            .filter(|l| !l.is_empty())
-            .map(Value::TextList),
+        FieldType::TextList => {
+            r.try_get::<Option<Vec<String>>, _>(name)?.filter(|l| !l.is_empty()).map(Value::TextList)
+        }
     };
     Ok(v.unwrap_or(Value::Null))
 }
@@ -298,27 +275,12 @@ fn list_sql(kind: RecordKind, q: &RecordQuery) -> Result<sql::ListSql> {
             .map(|f| (f.name, f.ty))
             .ok_or_else(|| StoreError::Invalid(format!("{kind} cannot be sorted by {o:?}")))?,
     };
-    let (Some(order_at), Some(limit_at)) = (l.sql.rfind(" ORDER BY "), l.sql.rfind(" LIMIT "))
-    else {
-        return Err(StoreError::Invalid(format!(
-            "unexpected listing SQL for {kind}"
-        )));
+    let (Some(order_at), Some(limit_at)) = (l.sql.rfind(" ORDER BY "), l.sql.rfind(" LIMIT ")) else {
+        return Err(StoreError::Invalid(format!("unexpected listing SQL for {kind}")));
     };
-    let collate = if ty == FieldType::Text {
-        " COLLATE \"C\""
-    } else {
-        ""
-    };
-    let (dir, nulls) = if q.descending {
-        ("DESC", "NULLS LAST")
-    } else {
-        ("ASC", "NULLS FIRST")
-    };
-    l.sql = format!(
-        "{} ORDER BY {order}{collate} {dir} {nulls}, id {dir}{}",
-        &l.sql[..order_at],
-        &l.sql[limit_at..]
-    );
+    let collate = if ty == FieldType::Text { " COLLATE \"C\"" } else { "" };
+    let (dir, nulls) = if q.descending { ("DESC", "NULLS LAST") } else { ("ASC", "NULLS FIRST") };
+    l.sql = format!("{} ORDER BY {order}{collate} {dir} {nulls}, id {dir}{}", &l.sql[..order_at], &l.sql[limit_at..]);
     Ok(l)
 }
 
@@ -330,10 +292,9 @@ fn unstorable(e: &sqlx::Error) -> Option<StoreError> {
         return None;
     };
     match db.code().as_deref() {
-        Some("22021" | "22P05") => Some(StoreError::Invalid(format!(
-            "the database cannot store this text: {}",
-            db.message()
-        ))),
+        Some("22021" | "22P05") => {
+            Some(StoreError::Invalid(format!("the database cannot store this text: {}", db.message())))
+        }
         _ => None,
     }
 }
@@ -353,10 +314,7 @@ fn db(e: sqlx::Error) -> StoreError {
 /// institution), or an id that is taken.
 fn write_error(e: sqlx::Error, row: &Row) -> StoreError {
     match classify(e, "record", row.id.to_string()) {
-        StoreError::Referenced { .. } => StoreError::MissingReference {
-            kind: row.kind,
-            id: row.id.to_string(),
-        },
+        StoreError::Referenced { .. } => StoreError::MissingReference { kind: row.kind, id: row.id.to_string() },
         other => other,
     }
 }
@@ -373,19 +331,14 @@ async fn load_chain(conn: &mut PgConnection, chain: Chain) -> Result<ChainWriter
         .bind(NO_HASH)
         .execute(&mut *conn)
         .await?;
-    let head: (i64, String) =
-        sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE chain = $1 FOR UPDATE")
-            .bind(&key)
-            .fetch_one(&mut *conn)
-            .await?;
+    let head: (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE chain = $1 FOR UPDATE")
+        .bind(&key)
+        .fetch_one(&mut *conn)
+        .await?;
     ChainWriter::from_head(chain, Some(head))
 }
 
-async fn append(
-    conn: &mut PgConnection,
-    w: &mut ChainWriter,
-    draft: &AuditDraft,
-) -> Result<AuditEvent> {
+async fn append(conn: &mut PgConnection, w: &mut ChainWriter, draft: &AuditDraft) -> Result<AuditEvent> {
     let e = w.seal(draft);
     sqlx::query(INSERT_EVENT)
         .bind(e.id.0)
@@ -423,8 +376,7 @@ fn decode_event(r: &PgRow) -> Result<AuditEvent> {
     let seq: i64 = r.try_get("seq")?;
     Ok(AuditEvent {
         id: r.try_get::<Uuid, _>("id")?.into(),
-        chain: Chain::parse(&chain)
-            .ok_or_else(|| StoreError::Corrupt(format!("audit chain {chain:?}")))?,
+        chain: Chain::parse(&chain).ok_or_else(|| StoreError::Corrupt(format!("audit chain {chain:?}")))?,
         seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("audit seq {seq}")))?,
         at: parse_ts(&r.try_get::<String, _>("at")?)?,
         actor: r.try_get("actor")?,
@@ -448,8 +400,7 @@ fn decode_institution(r: &PgRow) -> Result<Institution> {
     Ok(Institution {
         id: r.try_get::<Uuid, _>("id")?.into(),
         name: r.try_get("name")?,
-        kind: InstitutionKind::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("institution kind {kind:?}")))?,
+        kind: InstitutionKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("institution kind {kind:?}")))?,
         medical_code: r.try_get("medical_code")?,
         demo: r.try_get("demo")?,
         created_at: ts(r.try_get("created_at")?),
@@ -464,21 +415,14 @@ fn decode_job(r: &PgRow) -> Result<Job> {
     let status: String = r.try_get("status")?;
     Ok(Job {
         id: r.try_get::<Uuid, _>("id")?.into(),
-        institution_id: r
-            .try_get::<Option<Uuid>, _>("institution_id")?
-            .map(Into::into),
+        institution_id: r.try_get::<Option<Uuid>, _>("institution_id")?.map(Into::into),
         kind: r.try_get("kind")?,
-        status: JobStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("job status {status:?}")))?,
+        status: JobStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("job status {status:?}")))?,
         progress_done: r.try_get::<i64, _>("progress_done")?.max(0) as u64,
-        progress_total: r
-            .try_get::<Option<i64>, _>("progress_total")?
-            .map(|t| t.max(0) as u64),
+        progress_total: r.try_get::<Option<i64>, _>("progress_total")?.map(|t| t.max(0) as u64),
         message: r.try_get("message")?,
         params: r.try_get::<Json<serde_json::Value>, _>("params")?.0,
-        result: r
-            .try_get::<Option<Json<serde_json::Value>>, _>("result")?
-            .map(|j| j.0),
+        result: r.try_get::<Option<Json<serde_json::Value>>, _>("result")?.map(|j| j.0),
         error: r.try_get("error")?,
         cancel_requested: r.try_get("cancel_requested")?,
         runner: r.try_get("runner")?,
@@ -570,8 +514,7 @@ impl PgStore {
             rule: r.try_get("rule")?,
             severity: Severity::parse(&severity)
                 .ok_or_else(|| StoreError::Corrupt(format!("severity {severity:?}")))?,
-            status: FindingStatus::parse(&status)
-                .ok_or_else(|| StoreError::Corrupt(format!("status {status:?}")))?,
+            status: FindingStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("status {status:?}")))?,
             title: r.try_get("title")?,
             detail: r.try_get("detail")?,
             remediation: r.try_get("remediation")?,
@@ -600,12 +543,10 @@ impl Store for PgStore {
     }
 
     async fn get_setting(&self, key: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM system_settings WHERE key = $1")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_scalar("SELECT value FROM system_settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     async fn set_setting(&self, key: &str, value: &str, audit: &AuditDraft) -> Result<()> {
@@ -629,25 +570,25 @@ impl Store for PgStore {
 
     async fn create_institution(&self, i: &Institution, actor: &str) -> Result<Scope> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO institutions (id, name, kind, medical_code, demo, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(i.id.0)
-            .bind(&i.name)
-            .bind(i.kind.as_str())
-            .bind(&i.medical_code)
-            .bind(i.demo)
-            .bind(ts(i.created_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| classify(e, "institution", i.id.to_string()))?;
+        sqlx::query(
+            "INSERT INTO institutions (id, name, kind, medical_code, demo, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(i.id.0)
+        .bind(&i.name)
+        .bind(i.kind.as_str())
+        .bind(&i.medical_code)
+        .bind(i.demo)
+        .bind(ts(i.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(e, "institution", i.id.to_string()))?;
         let details = json!({"name": i.name, "kind": i.kind.as_str(), "demo": i.demo});
         // The system chain before the institution's: the global lock order.
         let mut sys = load_chain(&mut tx, Chain::System).await?;
         append(
             &mut tx,
             &mut sys,
-            &AuditDraft::new(actor, "institution.create")
-                .object("institution", i.id)
-                .details(details.clone()),
+            &AuditDraft::new(actor, "institution.create").object("institution", i.id).details(details.clone()),
         )
         .await?;
         save_chain(&mut tx, &sys).await?;
@@ -655,9 +596,7 @@ impl Store for PgStore {
         append(
             &mut tx,
             &mut own,
-            &AuditDraft::new(actor, "institution.create")
-                .object("institution", i.id)
-                .details(details),
+            &AuditDraft::new(actor, "institution.create").object("institution", i.id).details(details),
         )
         .await?;
         save_chain(&mut tx, &own).await?;
@@ -681,36 +620,23 @@ impl Store for PgStore {
             .await?;
         match found {
             Some(_) => Ok(Scope { institution: id }),
-            None => Err(StoreError::NotFound {
-                what: "institution",
-                id: id.to_string(),
-            }),
+            None => Err(StoreError::NotFound { what: "institution", id: id.to_string() }),
         }
     }
 
     async fn institution(&self, scope: &Scope) -> Result<Institution> {
-        let r = sqlx::query(
-            "SELECT id, name, kind, medical_code, demo, created_at FROM institutions WHERE id = $1",
-        )
-        .bind(scope.institution().0)
-        .fetch_one(&self.pool)
-        .await?;
+        let r = sqlx::query("SELECT id, name, kind, medical_code, demo, created_at FROM institutions WHERE id = $1")
+            .bind(scope.institution().0)
+            .fetch_one(&self.pool)
+            .await?;
         decode_institution(&r)
     }
 
-    async fn put_rows(
-        &self,
-        scope: &Scope,
-        rows: &[Row],
-        actor: &str,
-        progress: Progress<'_>,
-    ) -> Result<WriteSummary> {
+    async fn put_rows(&self, scope: &Scope, rows: &[Row], actor: &str, progress: Progress<'_>) -> Result<WriteSummary> {
         // Validate everything before the first write.
         for (index, row) in rows.iter().enumerate() {
-            mamori_domain::ledger::check_row(row).map_err(|e| StoreError::InRow {
-                index,
-                source: Box::new(e.into()),
-            })?;
+            mamori_domain::ledger::check_row(row)
+                .map_err(|e| StoreError::InRow { index, source: Box::new(e.into()) })?;
         }
         let inst = scope.institution().0;
         let now = time_fmt::now();
@@ -718,10 +644,7 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await?;
         let mut chain = load_chain(&mut tx, scope.chain()).await?;
         for (index, row) in rows.iter().enumerate() {
-            let in_row = |e: StoreError| StoreError::InRow {
-                index,
-                source: Box::new(e),
-            };
+            let in_row = |e: StoreError| StoreError::InRow { index, source: Box::new(e) };
             let existing = sqlx::query(AssertSqlSafe(sql::select_one(row.kind)))
                 .bind(inst)
                 .bind(row.id.0)
@@ -790,12 +713,7 @@ impl Store for PgStore {
             .transpose()
     }
 
-    async fn list_rows(
-        &self,
-        scope: &Scope,
-        kind: RecordKind,
-        query: &RecordQuery,
-    ) -> Result<Vec<Row>> {
+    async fn list_rows(&self, scope: &Scope, kind: RecordKind, query: &RecordQuery) -> Result<Vec<Row>> {
         let l = list_sql(kind, query)?;
         let mut args = PgArguments::default();
         add(&mut args, scope.institution().0)?;
@@ -821,13 +739,7 @@ impl Store for PgStore {
         Ok(n as u64)
     }
 
-    async fn delete_row(
-        &self,
-        scope: &Scope,
-        kind: RecordKind,
-        id: RecordId,
-        actor: &str,
-    ) -> Result<bool> {
+    async fn delete_row(&self, scope: &Scope, kind: RecordKind, id: RecordId, actor: &str) -> Result<bool> {
         let inst = scope.institution().0;
         let mut tx = self.pool.begin().await?;
         let mut chain = load_chain(&mut tx, scope.chain()).await?;
@@ -847,9 +759,8 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(|e| classify_write(e, kind.as_str(), id.to_string()))?;
-        let draft = AuditDraft::new(actor, "record.delete")
-            .object(kind.as_str(), id)
-            .details(json!({"fields": old.to_json()}));
+        let draft =
+            AuditDraft::new(actor, "record.delete").object(kind.as_str(), id).details(json!({"fields": old.to_json()}));
         append(&mut tx, &mut chain, &draft).await?;
         save_chain(&mut tx, &chain).await?;
         tx.commit().await?;
@@ -963,12 +874,10 @@ impl Store for PgStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        let draft = AuditDraft::new(actor, "finding.create")
-            .object("finding", f.id)
-            .details(json!({
-                "rule": f.rule, "severity": f.severity.as_str(), "title": f.title,
-                "evidence": f.evidence, "objects": f.objects,
-            }));
+        let draft = AuditDraft::new(actor, "finding.create").object("finding", f.id).details(json!({
+            "rule": f.rule, "severity": f.severity.as_str(), "title": f.title,
+            "evidence": f.evidence, "objects": f.objects,
+        }));
         append(&mut tx, &mut chain, &draft).await?;
         save_chain(&mut tx, &chain).await?;
         tx.commit().await?;
@@ -981,11 +890,8 @@ impl Store for PgStore {
 
     async fn list_findings(&self, scope: &Scope, q: &FindingQuery) -> Result<Vec<Finding>> {
         let min = q.min_severity.unwrap_or(Severity::Info);
-        let severities: Vec<String> = Severity::ALL
-            .into_iter()
-            .filter(|s| *s >= min)
-            .map(|s| s.as_str().to_owned())
-            .collect();
+        let severities: Vec<String> =
+            Severity::ALL.into_iter().filter(|s| *s >= min).map(|s| s.as_str().to_owned()).collect();
         let ids: Vec<Uuid> = sqlx::query_scalar(
             "SELECT id FROM findings WHERE institution_id = $1 AND ($2::text IS NULL OR status = $2) \
              AND severity = ANY($3) \
@@ -1019,22 +925,18 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await?;
         // The chain lock also serialises changes to the finding (status, history position).
         let mut chain = load_chain(&mut tx, scope.chain()).await?;
-        let current: Option<String> = sqlx::query_scalar(
-            "SELECT status FROM findings WHERE institution_id = $1 AND id = $2 FOR UPDATE",
-        )
-        .bind(inst)
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT status FROM findings WHERE institution_id = $1 AND id = $2 FOR UPDATE")
+                .bind(inst)
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some(current) = current else {
-            return Err(StoreError::NotFound {
-                what: "finding",
-                id: id.to_string(),
-            });
+            return Err(StoreError::NotFound { what: "finding", id: id.to_string() });
         };
         let mut probe = Finding::new("x", Severity::Info, "x", vec![]);
-        probe.status = FindingStatus::parse(&current)
-            .ok_or_else(|| StoreError::Corrupt(format!("status {current:?}")))?;
+        probe.status =
+            FindingStatus::parse(&current).ok_or_else(|| StoreError::Corrupt(format!("status {current:?}")))?;
         let change = probe.change_status(to, actor, reason)?;
         let position: i32 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(position), -1) + 1 FROM finding_history WHERE institution_id = $1 AND finding_id = $2",
@@ -1061,20 +963,13 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        let draft = AuditDraft::new(actor, "finding.status")
-            .object("finding", id)
-            .details(json!({
-                "from": current, "to": to.as_str(), "reason": change.reason,
-            }));
+        let draft = AuditDraft::new(actor, "finding.status").object("finding", id).details(json!({
+            "from": current, "to": to.as_str(), "reason": change.reason,
+        }));
         append(&mut tx, &mut chain, &draft).await?;
         save_chain(&mut tx, &chain).await?;
         tx.commit().await?;
-        self.load_finding(scope, id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "finding",
-                id: id.to_string(),
-            })
+        self.load_finding(scope, id).await?.ok_or_else(|| StoreError::NotFound { what: "finding", id: id.to_string() })
     }
 
     async fn insert_job(&self, job: &Job) -> Result<()> {
@@ -1104,9 +999,8 @@ impl Store for PgStore {
         .map_err(|e| classify(e, "job", job.id.to_string()))?;
         let chain = job.institution_id.map_or(Chain::System, Chain::Institution);
         let mut w = load_chain(&mut tx, chain).await?;
-        let draft = AuditDraft::new(&job.created_by, "job.create")
-            .object("job", job.id)
-            .details(json!({"kind": job.kind}));
+        let draft =
+            AuditDraft::new(&job.created_by, "job.create").object("job", job.id).details(json!({"kind": job.kind}));
         append(&mut tx, &mut w, &draft).await?;
         save_chain(&mut tx, &w).await?;
         tx.commit().await?;
@@ -1148,10 +1042,7 @@ impl Store for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
-        cancel.ok_or_else(|| StoreError::NotFound {
-            what: "job",
-            id: id.to_string(),
-        })
+        cancel.ok_or_else(|| StoreError::NotFound { what: "job", id: id.to_string() })
     }
 
     async fn finish_job(
@@ -1162,9 +1053,7 @@ impl Store for PgStore {
         error: Option<&str>,
     ) -> Result<()> {
         if !status.is_finished() {
-            return Err(StoreError::Invalid(format!(
-                "{status:?} is not a final job status"
-            )));
+            return Err(StoreError::Invalid(format!("{status:?} is not a final job status")));
         }
         let mut tx = self.pool.begin().await?;
         let inst: Option<Option<Uuid>> = sqlx::query_scalar(
@@ -1193,64 +1082,48 @@ impl Store for PgStore {
 
     async fn request_job_cancel(&self, id: JobId, actor: &str) -> Result<Job> {
         let mut tx = self.pool.begin().await?;
-        let Some(r) = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 FOR UPDATE"
-        )))
-        .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await?
+        let Some(r) = sqlx::query(AssertSqlSafe(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 FOR UPDATE")))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?
         else {
-            return Err(StoreError::NotFound {
-                what: "job",
-                id: id.to_string(),
-            });
+            return Err(StoreError::NotFound { what: "job", id: id.to_string() });
         };
         let job = decode_job(&r)?;
         if job.status.is_finished() {
-            return Err(StoreError::Invalid(format!(
-                "job {id} has already finished ({})",
-                job.status.as_str()
-            )));
+            return Err(StoreError::Invalid(format!("job {id} has already finished ({})", job.status.as_str())));
         }
         if job.status == JobStatus::Queued {
-            sqlx::query("UPDATE jobs SET status = 'cancelled', cancel_requested = TRUE, finished_at = $1 WHERE id = $2")
-                .bind(time_fmt::now())
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE jobs SET status = 'cancelled', cancel_requested = TRUE, finished_at = $1 WHERE id = $2",
+            )
+            .bind(time_fmt::now())
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
         } else {
-            sqlx::query("UPDATE jobs SET cancel_requested = TRUE WHERE id = $1")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("UPDATE jobs SET cancel_requested = TRUE WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
         }
         let chain = job.institution_id.map_or(Chain::System, Chain::Institution);
         let mut w = load_chain(&mut tx, chain).await?;
         append(
             &mut tx,
             &mut w,
-            &AuditDraft::new(actor, "job.cancel")
-                .object("job", id)
-                .details(json!({"kind": job.kind})),
+            &AuditDraft::new(actor, "job.cancel").object("job", id).details(json!({"kind": job.kind})),
         )
         .await?;
         save_chain(&mut tx, &w).await?;
         tx.commit().await?;
-        self.get_job(id).await?.ok_or_else(|| StoreError::NotFound {
-            what: "job",
-            id: id.to_string(),
-        })
+        self.get_job(id).await?.ok_or_else(|| StoreError::NotFound { what: "job", id: id.to_string() })
     }
 
     async fn get_job(&self, id: JobId) -> Result<Option<Job>> {
-        sqlx::query(AssertSqlSafe(format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"
-        )))
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await?
-        .map(|r| decode_job(&r))
-        .transpose()
+        sqlx::query(AssertSqlSafe(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1")))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| decode_job(&r))
+            .transpose()
     }
 
     async fn list_jobs(&self, q: &JobQuery) -> Result<Vec<Job>> {
@@ -1304,15 +1177,8 @@ impl Store for PgStore {
         for id in ids {
             if let Some(chain) = interrupted.remove(id) {
                 n += 1;
-                let w = writers
-                    .get_mut(&chain)
-                    .expect("every chain with an interrupted job is locked above");
-                append(
-                    &mut tx,
-                    w,
-                    &AuditDraft::new("system", "job.interrupted").object("job", id),
-                )
-                .await?;
+                let w = writers.get_mut(&chain).expect("every chain with an interrupted job is locked above");
+                append(&mut tx, w, &AuditDraft::new("system", "job.interrupted").object("job", id)).await?;
             }
         }
         for w in writers.values() {
@@ -1341,8 +1207,7 @@ impl Store for PgStore {
         .into_iter()
         .map(|(c, seq, hash)| {
             Ok(ChainHead {
-                chain: Chain::parse(&c)
-                    .ok_or_else(|| StoreError::Corrupt(format!("audit chain {c:?}")))?,
+                chain: Chain::parse(&c).ok_or_else(|| StoreError::Corrupt(format!("audit chain {c:?}")))?,
                 seq: seq.max(0) as u64,
                 hash,
             })
@@ -1350,12 +1215,7 @@ impl Store for PgStore {
         .collect()
     }
 
-    async fn audit_events(
-        &self,
-        chain: Chain,
-        after_seq: u64,
-        limit: u32,
-    ) -> Result<Vec<AuditEvent>> {
+    async fn audit_events(&self, chain: Chain, after_seq: u64, limit: u32) -> Result<Vec<AuditEvent>> {
         sqlx::query(SELECT_EVENTS)
             .bind(chain.to_string())
             .bind(after_seq as i64)
@@ -1369,15 +1229,17 @@ impl Store for PgStore {
 
     async fn insert_api_token(&self, t: &ApiToken) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO api_tokens (id, name, token_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(t.id.0)
-            .bind(&t.name)
-            .bind(&t.token_hash)
-            .bind(&t.created_by)
-            .bind(ts(t.created_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| classify(e, "api token", t.name.clone()))?;
+        sqlx::query(
+            "INSERT INTO api_tokens (id, name, token_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(t.id.0)
+        .bind(&t.name)
+        .bind(&t.token_hash)
+        .bind(&t.created_by)
+        .bind(ts(t.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(e, "api token", t.name.clone()))?;
         let mut w = load_chain(&mut tx, Chain::System).await?;
         append(
             &mut tx,
@@ -1419,23 +1281,16 @@ impl Store for PgStore {
 
     async fn revoke_api_token(&self, id: ApiTokenId, actor: &str) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-        )
-        .bind(time_fmt::now())
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?;
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(time_fmt::now())
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
         if done.rows_affected() == 0 {
             return Ok(false);
         }
         let mut w = load_chain(&mut tx, Chain::System).await?;
-        append(
-            &mut tx,
-            &mut w,
-            &AuditDraft::new(actor, "api_token.revoke").object("api_token", id),
-        )
-        .await?;
+        append(&mut tx, &mut w, &AuditDraft::new(actor, "api_token.revoke").object("api_token", id)).await?;
         save_chain(&mut tx, &w).await?;
         tx.commit().await?;
         Ok(true)
@@ -1456,17 +1311,10 @@ mod tests {
 
     #[test]
     fn passwords_are_scrubbed() {
-        let s = DbSettings::Postgres {
-            url: "postgres://mamori:s3cret@db.local:5432/mamori?password=other".into(),
-        };
-        let msg = scrub(
-            "failed for postgres://mamori:s3cret@db.local:5432/mamori?password=other: s3cret other",
-            &s,
-        );
+        let s = DbSettings::Postgres { url: "postgres://mamori:s3cret@db.local:5432/mamori?password=other".into() };
+        let msg = scrub("failed for postgres://mamori:s3cret@db.local:5432/mamori?password=other: s3cret other", &s);
         assert!(!msg.contains("s3cret") && !msg.contains("other"), "{msg}");
-        let s = DbSettings::Postgres {
-            url: "postgres://mamori@db.local/mamori".into(),
-        };
+        let s = DbSettings::Postgres { url: "postgres://mamori@db.local/mamori".into() };
         assert_eq!(scrub("refused", &s), "refused");
     }
 
@@ -1486,36 +1334,18 @@ mod tests {
             "{}",
             l.sql
         );
-        let l = list_sql(
-            RecordKind::Assets,
-            &RecordQuery {
-                order_by: Some("fragile".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        assert!(
-            l.sql
-                .ends_with("ORDER BY fragile ASC NULLS FIRST, id ASC LIMIT $2 OFFSET $3"),
-            "{}",
-            l.sql
-        );
+        let l = list_sql(RecordKind::Assets, &RecordQuery { order_by: Some("fragile".into()), ..Default::default() })
+            .unwrap();
+        assert!(l.sql.ends_with("ORDER BY fragile ASC NULLS FIRST, id ASC LIMIT $2 OFFSET $3"), "{}", l.sql);
         let l = list_sql(RecordKind::Assets, &RecordQuery::default()).unwrap();
+        assert!(l.sql.ends_with("ORDER BY created_at ASC NULLS FIRST, id ASC LIMIT $2 OFFSET $3"), "{}", l.sql);
         assert!(
-            l.sql
-                .ends_with("ORDER BY created_at ASC NULLS FIRST, id ASC LIMIT $2 OFFSET $3"),
-            "{}",
-            l.sql
-        );
-        assert!(
-            list_sql(
-                RecordKind::Assets,
-                &RecordQuery {
-                    order_by: Some("x; --".into()),
-                    ..Default::default()
-                }
-            )
-            .is_err()
+            list_sql(RecordKind::Assets, &RecordQuery { order_by: Some("x; --".into()), ..Default::default() })
+                .is_err()
         );
     }
 }
+
+#[cfg(test)]
+#[path = "/tmp/scratch_pg.rs"]
+mod scratch;

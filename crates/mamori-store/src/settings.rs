@@ -22,9 +22,13 @@ impl Backend {
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum DbSettings {
-    Sqlite { path: PathBuf },
+    Sqlite {
+        path: PathBuf,
+    },
     /// The URL may hold a password: never print it; `Debug` and `Display` redact it.
-    Postgres { url: String },
+    Postgres {
+        url: String,
+    },
 }
 
 pub const SQLITE_FILE: &str = "mamori.db";
@@ -35,9 +39,8 @@ impl DbSettings {
         let Some(db) = db.map(str::trim).filter(|s| !s.is_empty()) else {
             return Ok(DbSettings::Sqlite { path: data_dir.join(SQLITE_FILE) });
         };
-        let (scheme, rest) = db
-            .split_once("://")
-            .ok_or_else(|| StoreError::BadUrl { problem: "no-scheme", detail: redact_url(db) })?;
+        let (scheme, rest) =
+            db.split_once("://").ok_or_else(|| StoreError::BadUrl { problem: "no-scheme", detail: redact_url(db) })?;
         match scheme {
             "postgres" | "postgresql" => {
                 // Parse now so a typo is reported before anything connects or writes.
@@ -137,10 +140,7 @@ mod tests {
     #[test]
     fn malformed_urls_are_rejected() {
         for bad in ["postgres//x", "mysql://h/db", "postgres://", "sqlite://", "postgres://h:notaport/db"] {
-            assert!(
-                matches!(DbSettings::resolve(Some(bad), Path::new("d")), Err(StoreError::BadUrl { .. })),
-                "{bad}"
-            );
+            assert!(matches!(DbSettings::resolve(Some(bad), Path::new("d")), Err(StoreError::BadUrl { .. })), "{bad}");
         }
     }
 }

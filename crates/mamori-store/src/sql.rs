@@ -102,12 +102,7 @@ pub(crate) fn list(kind: RecordKind, q: &crate::RecordQuery) -> Result<ListSql, 
     };
     let dir = if q.descending { "DESC" } else { "ASC" };
     sql.push_str(&format!(" ORDER BY {order} {dir}, id {dir} LIMIT {} OFFSET {}", p.next(), p.next()));
-    Ok(ListSql {
-        sql,
-        binds,
-        limit: q.limit.map_or(i64::MAX, i64::from).min(i64::MAX),
-        offset: i64::from(q.offset),
-    })
+    Ok(ListSql { sql, binds, limit: q.limit.map_or(i64::MAX, i64::from), offset: i64::from(q.offset) })
 }
 
 #[cfg(test)]

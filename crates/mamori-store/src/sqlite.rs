@@ -56,23 +56,26 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(connect_options(path).create_if_missing(options.create))
             .await
-            .map_err(|e| StoreError::Unreachable { target: path.display().to_string(), reason: classify_connect(&e) })?;
+            .map_err(|e| StoreError::Unreachable {
+                target: path.display().to_string(),
+                reason: classify_connect(&e),
+            })?;
         let status = schema_status(&writer).await?;
         let migrated = !status.up_to_date();
         if migrated {
             if !options.migrate {
                 return Err(StoreError::SchemaOutdated { found: status.current, supported: status.supported });
             }
-            migrate::migrator(migrate::SQLITE)
-                .run(&writer)
-                .await
-                .map_err(|e| StoreError::Migration(e.to_string()))?;
+            migrate::migrator(migrate::SQLITE).run(&writer).await.map_err(|e| StoreError::Migration(e.to_string()))?;
         }
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(connect_options(path).read_only(true))
             .await
-            .map_err(|e| StoreError::Unreachable { target: path.display().to_string(), reason: classify_connect(&e) })?;
+            .map_err(|e| StoreError::Unreachable {
+                target: path.display().to_string(),
+                reason: classify_connect(&e),
+            })?;
         let store = Self { path: path.to_owned(), writer, reader };
         if migrated {
             store.append_audit(Chain::System, &crate::migrate::audit_draft(status)).await?;
@@ -146,8 +149,8 @@ fn decode_value(r: &SqliteRow, name: &str, ty: FieldType) -> Result<Value> {
                 FieldType::Timestamp => Value::Timestamp(parse_ts(&s)?),
                 FieldType::Ref => Value::Ref(parse_uuid(&s)?),
                 FieldType::TextList => {
-                    let l: Vec<String> = serde_json::from_str(&s)
-                        .map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))?;
+                    let l: Vec<String> =
+                        serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))?;
                     if l.is_empty() { Value::Null } else { Value::TextList(l) }
                 }
                 FieldType::Int | FieldType::Bool => unreachable!("handled above"),
@@ -260,7 +263,11 @@ fn decode_job(r: &SqliteRow) -> Result<Job> {
     };
     Ok(Job {
         id: parse_uuid(&r.try_get::<String, _>("id")?)?.into(),
-        institution_id: r.try_get::<Option<String>, _>("institution_id")?.map(|s| parse_uuid(&s)).transpose()?.map(Into::into),
+        institution_id: r
+            .try_get::<Option<String>, _>("institution_id")?
+            .map(|s| parse_uuid(&s))
+            .transpose()?
+            .map(Into::into),
         kind: r.try_get("kind")?,
         status: JobStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("job status {status:?}")))?,
         progress_done: r.try_get::<i64, _>("progress_done")?.max(0) as u64,
@@ -366,7 +373,8 @@ impl SqliteStore {
         Ok(Some(Finding {
             id,
             rule: r.try_get("rule")?,
-            severity: Severity::parse(&severity).ok_or_else(|| StoreError::Corrupt(format!("severity {severity:?}")))?,
+            severity: Severity::parse(&severity)
+                .ok_or_else(|| StoreError::Corrupt(format!("severity {severity:?}")))?,
             status: FindingStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("status {status:?}")))?,
             title: r.try_get("title")?,
             detail: r.try_get("detail")?,
@@ -422,22 +430,34 @@ impl Store for SqliteStore {
 
     async fn create_institution(&self, i: &Institution, actor: &str) -> Result<Scope> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO institutions (id, name, kind, medical_code, demo, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(id_str(i.id))
-            .bind(&i.name)
-            .bind(i.kind.as_str())
-            .bind(&i.medical_code)
-            .bind(i64::from(i.demo))
-            .bind(ts(i.created_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| classify_write(e, "institution", i.id.to_string()))?;
+        sqlx::query(
+            "INSERT INTO institutions (id, name, kind, medical_code, demo, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id_str(i.id))
+        .bind(&i.name)
+        .bind(i.kind.as_str())
+        .bind(&i.medical_code)
+        .bind(i64::from(i.demo))
+        .bind(ts(i.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify_write(e, "institution", i.id.to_string()))?;
         let details = json!({"name": i.name, "kind": i.kind.as_str(), "demo": i.demo});
         let mut sys = load_chain(&mut tx, Chain::System).await?;
-        append(&mut tx, &mut sys, &AuditDraft::new(actor, "institution.create").object("institution", i.id).details(details.clone())).await?;
+        append(
+            &mut tx,
+            &mut sys,
+            &AuditDraft::new(actor, "institution.create").object("institution", i.id).details(details.clone()),
+        )
+        .await?;
         save_chain(&mut tx, &sys).await?;
         let mut own = load_chain(&mut tx, Chain::Institution(i.id)).await?;
-        append(&mut tx, &mut own, &AuditDraft::new(actor, "institution.create").object("institution", i.id).details(details)).await?;
+        append(
+            &mut tx,
+            &mut own,
+            &AuditDraft::new(actor, "institution.create").object("institution", i.id).details(details),
+        )
+        .await?;
         save_chain(&mut tx, &own).await?;
         tx.commit().await?;
         Ok(Scope { institution: i.id })
@@ -474,7 +494,8 @@ impl Store for SqliteStore {
     async fn put_rows(&self, scope: &Scope, rows: &[Row], actor: &str, progress: Progress<'_>) -> Result<WriteSummary> {
         // Validate everything before the first write.
         for (index, row) in rows.iter().enumerate() {
-            mamori_domain::ledger::check_row(row).map_err(|e| StoreError::InRow { index, source: Box::new(e.into()) })?;
+            mamori_domain::ledger::check_row(row)
+                .map_err(|e| StoreError::InRow { index, source: Box::new(e.into()) })?;
         }
         let inst = id_str(scope.institution());
         let now = time_fmt::now();
@@ -596,7 +617,8 @@ impl Store for SqliteStore {
             .await
             .map_err(|e| classify_write(e, kind.as_str(), id.to_string()))?;
         let mut chain = load_chain(&mut tx, scope.chain()).await?;
-        let draft = AuditDraft::new(actor, "record.delete").object(kind.as_str(), id).details(json!({"fields": old.to_json()}));
+        let draft =
+            AuditDraft::new(actor, "record.delete").object(kind.as_str(), id).details(json!({"fields": old.to_json()}));
         append(&mut tx, &mut chain, &draft).await?;
         save_chain(&mut tx, &chain).await?;
         tx.commit().await?;
@@ -758,16 +780,18 @@ impl Store for SqliteStore {
     ) -> Result<Finding> {
         let inst = id_str(scope.institution());
         let mut tx = self.begin_write().await?;
-        let current: Option<String> = sqlx::query_scalar("SELECT status FROM findings WHERE institution_id = $1 AND id = $2")
-            .bind(&inst)
-            .bind(id_str(id))
-            .fetch_optional(&mut *tx)
-            .await?;
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT status FROM findings WHERE institution_id = $1 AND id = $2")
+                .bind(&inst)
+                .bind(id_str(id))
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some(current) = current else {
             return Err(StoreError::NotFound { what: "finding", id: id.to_string() });
         };
         let mut probe = Finding::new("x", Severity::Info, "x", vec![]);
-        probe.status = FindingStatus::parse(&current).ok_or_else(|| StoreError::Corrupt(format!("status {current:?}")))?;
+        probe.status =
+            FindingStatus::parse(&current).ok_or_else(|| StoreError::Corrupt(format!("status {current:?}")))?;
         let change = probe.change_status(to, actor, reason)?;
         let position: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(position), -1) + 1 FROM finding_history WHERE institution_id = $1 AND finding_id = $2",
@@ -830,7 +854,8 @@ impl Store for SqliteStore {
         .map_err(|e| classify_write(e, "job", job.id.to_string()))?;
         let chain = job.institution_id.map_or(Chain::System, Chain::Institution);
         let mut w = load_chain(&mut tx, chain).await?;
-        let draft = AuditDraft::new(&job.created_by, "job.create").object("job", job.id).details(json!({"kind": job.kind}));
+        let draft =
+            AuditDraft::new(&job.created_by, "job.create").object("job", job.id).details(json!({"kind": job.kind}));
         append(&mut tx, &mut w, &draft).await?;
         save_chain(&mut tx, &w).await?;
         tx.commit().await?;
@@ -853,7 +878,13 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn update_job_progress(&self, id: JobId, done: u64, total: Option<u64>, message: Option<&str>) -> Result<bool> {
+    async fn update_job_progress(
+        &self,
+        id: JobId,
+        done: u64,
+        total: Option<u64>,
+        message: Option<&str>,
+    ) -> Result<bool> {
         let cancel: Option<i64> = sqlx::query_scalar(
             "UPDATE jobs SET progress_done = $1, progress_total = COALESCE($2, progress_total), \
              message = COALESCE($3, message), heartbeat_at = $4 WHERE id = $5 RETURNING cancel_requested",
@@ -897,7 +928,9 @@ impl Store for SqliteStore {
             None => Chain::System,
         };
         let mut w = load_chain(&mut tx, chain).await?;
-        let draft = AuditDraft::new("system", "job.finish").object("job", id).details(json!({"status": status.as_str(), "error": error}));
+        let draft = AuditDraft::new("system", "job.finish")
+            .object("job", id)
+            .details(json!({"status": status.as_str(), "error": error}));
         append(&mut tx, &mut w, &draft).await?;
         save_chain(&mut tx, &w).await?;
         tx.commit().await?;
@@ -924,11 +957,19 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         } else {
-            sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE id = $1").bind(id_str(id)).execute(&mut *tx).await?;
+            sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE id = $1")
+                .bind(id_str(id))
+                .execute(&mut *tx)
+                .await?;
         }
         let chain = job.institution_id.map_or(Chain::System, Chain::Institution);
         let mut w = load_chain(&mut tx, chain).await?;
-        append(&mut tx, &mut w, &AuditDraft::new(actor, "job.cancel").object("job", id).details(json!({"kind": job.kind}))).await?;
+        append(
+            &mut tx,
+            &mut w,
+            &AuditDraft::new(actor, "job.cancel").object("job", id).details(json!({"kind": job.kind})),
+        )
+        .await?;
         save_chain(&mut tx, &w).await?;
         tx.commit().await?;
         self.get_job(id).await?.ok_or_else(|| StoreError::NotFound { what: "job", id: id.to_string() })
@@ -1027,17 +1068,26 @@ impl Store for SqliteStore {
 
     async fn insert_api_token(&self, t: &ApiToken) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO api_tokens (id, name, token_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id_str(t.id))
-            .bind(&t.name)
-            .bind(&t.token_hash)
-            .bind(&t.created_by)
-            .bind(ts(t.created_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| classify_write(e, "api token", t.name.clone()))?;
+        sqlx::query(
+            "INSERT INTO api_tokens (id, name, token_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id_str(t.id))
+        .bind(&t.name)
+        .bind(&t.token_hash)
+        .bind(&t.created_by)
+        .bind(ts(t.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify_write(e, "api token", t.name.clone()))?;
         let mut w = load_chain(&mut tx, Chain::System).await?;
-        append(&mut tx, &mut w, &AuditDraft::new(&t.created_by, "api_token.create").object("api_token", t.id).details(json!({"name": t.name}))).await?;
+        append(
+            &mut tx,
+            &mut w,
+            &AuditDraft::new(&t.created_by, "api_token.create")
+                .object("api_token", t.id)
+                .details(json!({"name": t.name})),
+        )
+        .await?;
         save_chain(&mut tx, &w).await?;
         tx.commit().await?;
         Ok(())

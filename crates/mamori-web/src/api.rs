@@ -72,7 +72,9 @@ pub(crate) async fn require_token(State(state): State<AppState>, mut req: Reques
             req.extensions_mut().insert(Caller(token));
             next.run(req).await
         }
-        Ok(None) => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", lang, "api-unauthenticated").into_response(),
+        Ok(None) => {
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", lang, "api-unauthenticated").into_response()
+        }
         Err(e) => ApiError::store(e, lang).into_response(),
     }
 }

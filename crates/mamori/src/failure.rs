@@ -51,13 +51,11 @@ pub fn message(e: &anyhow::Error, lang: Lang) -> String {
 fn store_message(e: &StoreError, lang: Lang) -> String {
     let s = |v: &str| Arg::from(v);
     match e {
-        StoreError::BadUrl { problem, detail } => lang.ta(
-            "err-db-bad-url",
-            &[("reason", problem_text(lang, problem, detail).into())],
-        ),
-        StoreError::Unreachable { target, reason } => {
-            lang.ta("err-db-unreachable", &[("target", s(target)), ("reason", problem_text(lang, reason, reason).into())])
+        StoreError::BadUrl { problem, detail } => {
+            lang.ta("err-db-bad-url", &[("reason", problem_text(lang, problem, detail).into())])
         }
+        StoreError::Unreachable { target, reason } => lang
+            .ta("err-db-unreachable", &[("target", s(target)), ("reason", problem_text(lang, reason, reason).into())]),
         StoreError::DataDirUnwritable { path, reason } => lang.ta(
             "err-data-dir-unwritable",
             &[("path", path.display().to_string().into()), ("reason", problem_text(lang, reason, reason).into())],

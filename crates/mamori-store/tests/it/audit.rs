@@ -161,9 +161,15 @@ async fn findings_keep_status_history_and_evidence(db: TestDb) {
     store.create_finding(&s, &low, "scan").await.unwrap();
     let all = store.list_findings(&s, &FindingQuery::default()).await.unwrap();
     assert_eq!(all.iter().map(|f| f.severity).collect::<Vec<_>>(), [Severity::High, Severity::Low]);
-    let high = store.list_findings(&s, &FindingQuery { min_severity: Some(Severity::Medium), ..Default::default() }).await.unwrap();
+    let high = store
+        .list_findings(&s, &FindingQuery { min_severity: Some(Severity::Medium), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(high.len(), 1);
-    let open = store.list_findings(&s, &FindingQuery { status: Some(FindingStatus::Open), ..Default::default() }).await.unwrap();
+    let open = store
+        .list_findings(&s, &FindingQuery { status: Some(FindingStatus::Open), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(open.iter().map(|f| f.id).collect::<Vec<_>>(), [low.id]);
     assert!(store.list_findings(&other, &FindingQuery::default()).await.unwrap().is_empty());
 }

@@ -59,7 +59,10 @@ async fn jobs_list_by_institution(db: TestDb) {
         store.insert_job(&Job::new(inst, kind, serde_json::Value::Null, "t")).await.unwrap();
     }
     assert_eq!(store.list_jobs(&JobQuery::default()).await.unwrap().len(), 3);
-    let only_a = store.list_jobs(&JobQuery { scope: JobScope::Institution(a.institution()), ..Default::default() }).await.unwrap();
+    let only_a = store
+        .list_jobs(&JobQuery { scope: JobScope::Institution(a.institution()), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(only_a.len(), 1);
     assert_eq!(only_a[0].institution_id, Some(a.institution()));
     let queued = store.list_jobs(&JobQuery { status: Some(JobStatus::Running), ..Default::default() }).await.unwrap();

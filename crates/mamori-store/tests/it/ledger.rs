@@ -63,7 +63,8 @@ fn full_asset(vendor: RecordId, segment: RecordId, site: RecordId) -> Asset {
 async fn every_kind_round_trips_every_type(db: TestDb) {
     let store = db.open().await;
     let s = clinic(&*store, "守りクリニック").await;
-    let site = Site { id: RecordId::new(), name: "本院".into(), address: Some("東京都千代田区".into()), notes: None };
+    let site =
+        Site { id: RecordId::new(), name: "本院".into(), address: Some("東京都千代田区".into()), notes: None };
     let v = vendor("保守株式会社");
     let seg = NetworkSegment {
         id: RecordId::new(),
@@ -75,7 +76,8 @@ async fn every_kind_round_trips_every_type(db: TestDb) {
         notes: None,
     };
     let asset = full_asset(v.id, seg.id, site.id);
-    let evidence = mamori_domain::evidence::Evidence::new("document", "MDS 受領", serde_json::json!({"file": "mds.pdf"}));
+    let evidence =
+        mamori_domain::evidence::Evidence::new("document", "MDS 受領", serde_json::json!({"file": "mds.pdf"}));
     store.put_evidence(&s, &evidence, "test").await.unwrap();
     let person = Person {
         id: RecordId::new(),
@@ -186,7 +188,10 @@ async fn tenants_never_see_each_other(db: TestDb) {
     let mut asset = Asset::new(AssetKind::Server, "B サーバ");
     asset.maintenance_vendor_id = Some(va.id);
     let err = store.put(&b, &asset, "test").await.unwrap_err();
-    assert!(matches!(&err, StoreError::InRow { index: 0, source } if matches!(**source, StoreError::MissingReference { .. })), "{err:?}");
+    assert!(
+        matches!(&err, StoreError::InRow { index: 0, source } if matches!(**source, StoreError::MissingReference { .. })),
+        "{err:?}"
+    );
     // B cannot overwrite A's row by reusing its id.
     let mut stolen = va.clone();
     stolen.name = "乗っ取り".into();
@@ -277,8 +282,7 @@ async fn listing_filters_sorts_and_pages(db: TestDb) {
         descending: true,
         ..Default::default()
     };
-    let names: Vec<String> =
-        store.list::<Asset>(&s, &pcs).await.unwrap().into_iter().map(|a| a.name).collect();
+    let names: Vec<String> = store.list::<Asset>(&s, &pcs).await.unwrap().into_iter().map(|a| a.name).collect();
     assert_eq!(names, ["機器4", "機器2", "機器0"]);
     let page = RecordQuery { order_by: Some("name".into()), limit: Some(2), offset: 2, ..Default::default() };
     let names: Vec<String> = store.list::<Asset>(&s, &page).await.unwrap().into_iter().map(|a| a.name).collect();
@@ -312,10 +316,11 @@ async fn deleting_a_referenced_record_is_refused(db: TestDb) {
 
 async fn institutions_are_listed_and_scoped(db: TestDb) {
     let store = db.open().await;
-    let mut i = mamori_domain::institution::Institution::new("守り病院", mamori_domain::institution::InstitutionKind::Hospital)
-        .unwrap()
-        .with_medical_code("1312345678")
-        .unwrap();
+    let mut i =
+        mamori_domain::institution::Institution::new("守り病院", mamori_domain::institution::InstitutionKind::Hospital)
+            .unwrap()
+            .with_medical_code("1312345678")
+            .unwrap();
     i.demo = true;
     let s = store.create_institution(&i, "test").await.unwrap();
     assert_eq!(store.institution(&s).await.unwrap(), i);

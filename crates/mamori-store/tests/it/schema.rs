@@ -13,8 +13,12 @@ async fn newer_schema_is_refused_untouched(db: TestDb) {
     assert!(store.schema_status().await.unwrap().up_to_date());
     drop(store);
     let future = match db.raw {
-        Raw::Sqlite(_) => "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (9999, 'future', 1, X'00', 0)",
-        Raw::Postgres(_) => "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (9999, 'future', TRUE, '\\x00'::bytea, 0)",
+        Raw::Sqlite(_) => {
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (9999, 'future', 1, X'00', 0)"
+        }
+        Raw::Postgres(_) => {
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (9999, 'future', TRUE, '\\x00'::bytea, 0)"
+        }
     };
     db.exec(future).await;
     let before = db.scalar("SELECT COUNT(*) FROM audit_events").await;
@@ -37,9 +41,10 @@ async fn outdated_schema_needs_migrate(db: TestDb) {
 async fn missing_sqlite_file_is_not_created_without_init() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mamori.db");
-    let err = mamori_store::open(&DbSettings::Sqlite { path: path.clone() }, OpenOptions { create: false, migrate: true })
-        .await
-        .unwrap_err();
+    let err =
+        mamori_store::open(&DbSettings::Sqlite { path: path.clone() }, OpenOptions { create: false, migrate: true })
+            .await
+            .unwrap_err();
     assert!(matches!(err, StoreError::NotInitialised { .. }), "{err:?}");
     assert!(!path.exists());
 }
@@ -47,7 +52,8 @@ async fn missing_sqlite_file_is_not_created_without_init() {
 #[tokio::test]
 async fn unreachable_postgres_fails_fast_without_the_password() {
     // Port 1 on loopback: nothing listens there.
-    let settings = DbSettings::resolve(Some("postgres://mamori:s3cret@127.0.0.1:1/mamori"), std::path::Path::new(".")).unwrap();
+    let settings =
+        DbSettings::resolve(Some("postgres://mamori:s3cret@127.0.0.1:1/mamori"), std::path::Path::new(".")).unwrap();
     let started = Instant::now();
     let err = mamori_store::open(&settings, OpenOptions { create: false, migrate: true }).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());

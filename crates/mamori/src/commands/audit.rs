@@ -88,10 +88,16 @@ pub async fn run(ctx: &Ctx, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
                 for r in &reports {
                     let name = chain_name(&r.chain);
                     match &r.broken {
-                        None => println!("{}", ctx.ta("audit-chain-ok", &[("chain", name.into()), ("count", r.checked.into())])),
+                        None => println!(
+                            "{}",
+                            ctx.ta("audit-chain-ok", &[("chain", name.into()), ("count", r.checked.into())])
+                        ),
                         Some(b) => println!(
                             "{}",
-                            ctx.ta("audit-chain-broken", &[("chain", name.into()), ("problem", break_message(ctx, b).into())])
+                            ctx.ta(
+                                "audit-chain-broken",
+                                &[("chain", name.into()), ("problem", break_message(ctx, b).into())]
+                            )
                         ),
                     }
                 }
@@ -107,7 +113,9 @@ pub async fn run(ctx: &Ctx, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
         AuditCommand::Log { institution, limit, json } => {
             let chain = match institution {
                 None => Chain::System,
-                Some(i) => Chain::Institution(store.scope(i.parse().map_err(|_| CliError::BadId { value: i.clone() })?).await?.institution()),
+                Some(i) => Chain::Institution(
+                    store.scope(i.parse().map_err(|_| CliError::BadId { value: i.clone() })?).await?.institution(),
+                ),
             };
             let head = store.audit_heads().await?.into_iter().find(|h| h.chain == chain).map_or(0, |h| h.seq);
             let events = store.audit_events(chain, head.saturating_sub(u64::from(limit)), limit).await?;

@@ -40,7 +40,10 @@ pub async fn issue_setup_token(ctx: &Ctx, store: &dyn Store) -> anyhow::Result<(
 pub async fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let (store, existed) = prepare(ctx).await?;
     let key = if existed { "init-existing" } else { "init-created" };
-    println!("{}", ctx.ta(key, &[("location", ctx.db.redacted().into()), ("backend", store.backend().as_str().into())]));
+    println!(
+        "{}",
+        ctx.ta(key, &[("location", ctx.db.redacted().into()), ("backend", store.backend().as_str().into())])
+    );
     issue_setup_token(ctx, &*store).await?;
     Ok(ExitCode::SUCCESS)
 }

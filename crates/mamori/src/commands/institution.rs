@@ -21,7 +21,10 @@ pub async fn run(ctx: &Ctx, cmd: InstitutionCommand) -> anyhow::Result<ExitCode>
                 i = i.with_medical_code(&code).map_err(mamori_store::StoreError::from)?;
             }
             store.create_institution(&i, &ctx.actor).await?;
-            println!("{}", ctx.ta("institution-created", &[("name", i.name.clone().into()), ("id", i.id.to_string().into())]));
+            println!(
+                "{}",
+                ctx.ta("institution-created", &[("name", i.name.clone().into()), ("id", i.id.to_string().into())])
+            );
         }
         InstitutionCommand::List { json } => {
             let list = store.list_institutions().await?;

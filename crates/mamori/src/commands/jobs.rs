@@ -37,9 +37,8 @@ pub async fn run(ctx: &Ctx, cmd: JobsCommand) -> anyhow::Result<ExitCode> {
                 Some(i) => JobScope::Institution(i.parse().map_err(|_| CliError::BadId { value: i.clone() })?),
                 None => JobScope::All,
             };
-            let status = status
-                .map(|s| JobStatus::parse(&s).ok_or(CliError::BadStatus { value: s.clone() }))
-                .transpose()?;
+            let status =
+                status.map(|s| JobStatus::parse(&s).ok_or(CliError::BadStatus { value: s.clone() })).transpose()?;
             let jobs = store.list_jobs(&JobQuery { scope, status, limit }).await?;
             if json {
                 output::json(&jobs);
@@ -50,7 +49,13 @@ pub async fn run(ctx: &Ctx, cmd: JobsCommand) -> anyhow::Result<ExitCode> {
                 let rows: Vec<Vec<String>> = jobs
                     .iter()
                     .map(|j| {
-                        vec![j.id.to_string(), j.kind.clone(), status_label(ctx, j.status), progress(j), when(j.created_at)]
+                        vec![
+                            j.id.to_string(),
+                            j.kind.clone(),
+                            status_label(ctx, j.status),
+                            progress(j),
+                            when(j.created_at),
+                        ]
                     })
                     .collect();
                 output::table(&header, &rows);

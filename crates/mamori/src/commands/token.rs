@@ -29,7 +29,10 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                 revoked_at: None,
             };
             store.insert_api_token(&token).await?;
-            println!("{}", ctx.ta("token-created", &[("name", token.name.clone().into()), ("id", token.id.to_string().into())]));
+            println!(
+                "{}",
+                ctx.ta("token-created", &[("name", token.name.clone().into()), ("id", token.id.to_string().into())])
+            );
             println!("    {secret}");
             println!("{}", ctx.t("token-shown-once"));
         }

@@ -148,11 +148,8 @@ pub fn request(url: &str, method: &str, token: Option<&str>) -> (u16, Vec<(Strin
     };
     let mut res = res.unwrap();
     let status = res.status().as_u16();
-    let headers = res
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-        .collect();
+    let headers =
+        res.headers().iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())).collect();
     let body = res.body_mut().read_to_string().unwrap_or_default();
     (status, headers, body)
 }

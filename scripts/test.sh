@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what is missing (Debian packages), then
+# checks formatting, runs clippy with warnings as errors, starts a temporary PostgreSQL
+# server on 127.0.0.1 and runs every test against it and against SQLite.
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh -p CRATE   pass extra arguments to `cargo test`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[test.sh] %s\n' "$*" >&2; }
+
+# ---- what the tests need from the system ------------------------------------------------------
+pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+have_pg_server() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; }
+
+missing=()
+have_pg_server || missing+=(postgresql)
+command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+if [ "${#missing[@]}" -gt 0 ]; then
+    if ! command -v apt-get >/dev/null 2>&1; then
+        log "missing ${missing[*]} and no apt-get to install them: install them and run again"
+        exit 1
+    fi
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    # Package scripts must not start system daemons: the tests start their own on loopback.
+    policy_created=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+        $SUDO chmod +x /usr/sbin/policy-rc.d
+        policy_created=1
+    fi
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [ "$policy_created" -eq 1 ] && $SUDO rm -f /usr/sbin/policy-rc.d
+fi
+
+# ---- static checks ----------------------------------------------------------------------------
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# ---- a real PostgreSQL for the conformance suite ----------------------------------------------
+pg_dir="$(mktemp -d /tmp/mamori-test-pg.XXXXXX)"
+chmod 755 "$pg_dir"
+stop_pg() { scripts/pg-test.sh stop "$pg_dir/cluster" >/dev/null 2>&1 || true; rm -rf "$pg_dir"; }
+trap stop_pg EXIT
+MAMORI_TEST_PG_URL="$(scripts/pg-test.sh start "$pg_dir/cluster")"
+export MAMORI_TEST_PG_URL
+log "PostgreSQL for tests: $MAMORI_TEST_PG_URL"
+
+# ---- tests ------------------------------------------------------------------------------------
+log "cargo test"
+cargo test --workspace --locked "$@"
