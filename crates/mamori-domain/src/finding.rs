@@ -158,20 +158,25 @@ impl Finding {
         actor: &str,
         reason: Option<&str>,
     ) -> Result<StatusChange, FindingError> {
-        if to == self.status {
-            return Err(FindingError::Unchanged(to));
-        }
-        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        if to.needs_reason() && reason.is_none() {
-            return Err(FindingError::ReasonRequired(to));
-        }
-        Ok(StatusChange {
-            status: to,
-            actor: actor.to_owned(),
-            reason: reason.map(str::to_owned),
-            at: crate::time_fmt::now(),
-        })
+        status_change(self.status, to, actor, reason)
     }
+}
+
+/// The rule for changing a finding's status from `from` to `to`.
+pub fn status_change(
+    from: FindingStatus,
+    to: FindingStatus,
+    actor: &str,
+    reason: Option<&str>,
+) -> Result<StatusChange, FindingError> {
+    if to == from {
+        return Err(FindingError::Unchanged(to));
+    }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if to.needs_reason() && reason.is_none() {
+        return Err(FindingError::ReasonRequired(to));
+    }
+    Ok(StatusChange { status: to, actor: actor.to_owned(), reason: reason.map(str::to_owned), at: crate::time_fmt::now() })
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //! writers cannot deadlock.
 
 use crate::chain::{ChainWriter, INSERT_EVENT, SELECT_EVENTS, UPSERT_HEAD};
-use crate::error::classify_write;
+use crate::error::{classify_connect, classify_write};
 use crate::migrate::{self, SchemaStatus};
 use crate::{
     ApiToken, Backend, DbSettings, FindingQuery, JobQuery, JobScope, OpenOptions, Progress, RecordQuery, Result, Scope,
@@ -76,9 +76,7 @@ impl PgStore {
         // refused connection until its timeout and then says only that it timed out), and
         // it holds the migration lock below. Closing it releases the lock whatever happens.
         let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&connect)).await {
-            Err(_) => {
-                return Err(unreachable(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())));
-            }
+            Err(_) => return Err(unreachable("timeout".into())),
             Ok(Err(e)) => return Err(unreachable(connect_reason(&e, settings))),
             Ok(Ok(conn)) => conn,
         };
@@ -154,16 +152,16 @@ async fn schema_status(conn: &mut PgConnection) -> Result<SchemaStatus> {
     migrate::check(&applied, migrate::POSTGRES)
 }
 
-/// A short reason why connecting failed, without anything secret.
+/// Why connecting failed: a `problem-…` code where there is one (as the SQLite store
+/// reports), otherwise the driver's short text, without anything secret.
 fn connect_reason(e: &sqlx::Error, settings: &DbSettings) -> String {
-    let reason = match e {
-        sqlx::Error::Database(db) => db.message().to_owned(),
-        sqlx::Error::Io(io) => io.to_string(),
-        sqlx::Error::Tls(tls) => format!("TLS: {tls}"),
-        sqlx::Error::PoolTimedOut => "timed out waiting for a connection".to_owned(),
-        other => other.to_string(),
-    };
-    scrub(&reason, settings)
+    let code = classify_connect(e);
+    match e {
+        // An I/O error of a kind `classify_io` has no code for (a failed DNS lookup, say)
+        // comes back as the kind's name, which says less than the message.
+        sqlx::Error::Io(io) if code == format!("{:?}", io.kind()) => scrub(&io.to_string(), settings),
+        _ => scrub(&code, settings),
+    }
 }
 
 /// Removes the URL and its password from a message, should a driver ever include them.
@@ -1345,7 +1343,3 @@ mod tests {
         );
     }
 }
-
-#[cfg(test)]
-#[path = "/tmp/scratch_pg.rs"]
-mod scratch;

@@ -53,7 +53,7 @@ impl IntoResponse for ApiError {
 
 /// The API token that authenticated the request.
 #[derive(Clone)]
-pub(crate) struct Caller(#[allow(dead_code)] pub ApiToken);
+pub(crate) struct Caller(pub ApiToken);
 
 pub(crate) async fn require_token(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let lang = browser_lang(req.headers());
