@@ -55,4 +55,4 @@ log "PostgreSQL for tests: $MAMORI_TEST_PG_URL"
 
 # ---- tests ------------------------------------------------------------------------------------
 log "cargo test"
-cargo test --workspace --locked "$@"
+cargo test --workspace --locked --no-fail-fast "$@"

@@ -176,7 +176,12 @@ pub fn status_change(
     if to.needs_reason() && reason.is_none() {
         return Err(FindingError::ReasonRequired(to));
     }
-    Ok(StatusChange { status: to, actor: actor.to_owned(), reason: reason.map(str::to_owned), at: crate::time_fmt::now() })
+    Ok(StatusChange {
+        status: to,
+        actor: actor.to_owned(),
+        reason: reason.map(str::to_owned),
+        at: crate::time_fmt::now(),
+    })
 }
 
 #[cfg(test)]

@@ -372,6 +372,19 @@ impl Row {
         }
         for field in self.kind.fields() {
             let v = self.get(field.name);
+            // NUL is never meaningful in a ledger and PostgreSQL cannot store it in text.
+            let has_nul = match v {
+                Value::Text(s) => s.contains('\0'),
+                Value::TextList(l) => l.iter().any(|s| s.contains('\0')),
+                _ => false,
+            };
+            if has_nul {
+                return Err(RecordError::Invalid {
+                    kind: self.kind,
+                    field: field.name,
+                    reason: "contains a NUL character".into(),
+                });
+            }
             if !v.fits(field.ty) {
                 return Err(RecordError::WrongType { kind: self.kind, field: field.name, expected: field.ty });
             }
@@ -515,6 +528,8 @@ mod tests {
         assert!(matches!(row.validate(), Err(RecordError::UnknownField { .. })));
         row.values.remove("colour");
         assert_eq!(row.validate(), Ok(()));
+        row.set("notes", Value::Text("a\0b".into()));
+        assert!(matches!(row.validate(), Err(RecordError::Invalid { field: "notes", .. })));
     }
 
     #[test]

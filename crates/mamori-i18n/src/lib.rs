@@ -165,7 +165,9 @@ mod tests {
         let s = Lang::Ja.ta("serve-listening", &[("url", "http://127.0.0.1:8780/".into())]);
         assert!(s.contains("http://127.0.0.1:8780/"), "{s}");
         assert!(!s.contains('\u{2068}'), "{s:?}");
-        assert_ne!(Lang::En.t("serve-listening"), Lang::Ja.t("serve-listening"));
+        let en = Lang::En.ta("serve-listening", &[("url", "u".into())]);
+        assert_eq!(en, "mamori is running: u");
+        assert_eq!(Lang::Ja.t("jobs-none"), "ジョブはありません。");
     }
 
     #[test]

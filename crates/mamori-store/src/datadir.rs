@@ -27,15 +27,15 @@ impl DataDir {
             Ok(m) if !m.is_dir() => return Err(unwritable("not-a-directory".into())),
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
-                create_private_dir(path).map_err(|e| unwritable(classify_io(e.kind())))?;
+                create_private_dir(path).map_err(|e| unwritable(classify_io(&e)))?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(StoreError::NotInitialised { path: path.to_owned() });
             }
-            Err(e) => return Err(unwritable(classify_io(e.kind()))),
+            Err(e) => return Err(unwritable(classify_io(&e))),
         }
         let probe = path.join(format!(".write-check-{}", std::process::id()));
-        File::create(&probe).map_err(|e| unwritable(classify_io(e.kind())))?;
+        File::create(&probe).map_err(|e| unwritable(classify_io(&e)))?;
         let _ = std::fs::remove_file(&probe);
         Ok(Self { path: path.to_owned() })
     }
@@ -47,10 +47,13 @@ impl DataDir {
     /// Takes the exclusive serve lock (released when the process exits, however it exits).
     pub fn lock_serve(&self) -> Result<ServeLock, StoreError> {
         let lock_path = self.path.join("serve.lock");
-        let mut file =
-            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&lock_path).map_err(|e| {
-                StoreError::DataDirUnwritable { path: self.path.clone(), reason: classify_io(e.kind()) }
-            })?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(|e| StoreError::DataDirUnwritable { path: self.path.clone(), reason: classify_io(&e) })?;
         match file.try_lock() {
             Ok(()) => {
                 file.set_len(0).ok();
@@ -64,7 +67,7 @@ impl DataDir {
                 Err(StoreError::DataDirLocked { path: self.path.clone(), pid: pid.trim().to_owned() })
             }
             Err(std::fs::TryLockError::Error(e)) => {
-                Err(StoreError::DataDirUnwritable { path: self.path.clone(), reason: classify_io(e.kind()) })
+                Err(StoreError::DataDirUnwritable { path: self.path.clone(), reason: classify_io(&e) })
             }
         }
     }

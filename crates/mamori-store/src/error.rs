@@ -86,9 +86,9 @@ impl From<mamori_domain::institution::InstitutionError> for StoreError {
 
 /// A short, stable classification of why a connection or file operation failed, for a
 /// message in the user's language (`problem-<code>`); unknown causes keep their text.
-pub fn classify_io(kind: std::io::ErrorKind) -> String {
+pub fn classify_io(e: &std::io::Error) -> String {
     use std::io::ErrorKind as K;
-    match kind {
+    match e.kind() {
         K::NotFound => "not-found",
         K::PermissionDenied => "permission-denied",
         K::NotADirectory => "not-a-directory",
@@ -100,7 +100,7 @@ pub fn classify_io(kind: std::io::ErrorKind) -> String {
         K::HostUnreachable | K::NetworkUnreachable => "unreachable",
         K::AddrInUse => "addr-in-use",
         K::AddrNotAvailable => "addr-not-available",
-        _ => return format!("{kind:?}"),
+        _ => return e.to_string(),
     }
     .to_owned()
 }
@@ -108,7 +108,7 @@ pub fn classify_io(kind: std::io::ErrorKind) -> String {
 /// Why connecting to a database failed, as a code (see [`classify_io`]).
 pub fn classify_connect(e: &sqlx::Error) -> String {
     match e {
-        sqlx::Error::Io(io) => classify_io(io.kind()),
+        sqlx::Error::Io(io) => classify_io(io),
         sqlx::Error::PoolTimedOut => "timeout".into(),
         sqlx::Error::Tls(_) => "tls".into(),
         sqlx::Error::Database(db) => match db.code().as_deref() {
@@ -118,6 +118,15 @@ pub fn classify_connect(e: &sqlx::Error) -> String {
             _ => db.message().to_owned(),
         },
         other => other.to_string(),
+    }
+}
+
+/// A record write that broke a constraint: a reference to a row that does not exist (in
+/// this institution), or an id that is taken.
+pub(crate) fn write_error(e: sqlx::Error, row: &mamori_domain::record::Row) -> StoreError {
+    match classify_write(e, "record", row.id.to_string()) {
+        StoreError::Referenced { .. } => StoreError::MissingReference { kind: row.kind, id: row.id.to_string() },
+        other => other,
     }
 }
 

@@ -153,15 +153,9 @@ async fn schema_status(conn: &mut PgConnection) -> Result<SchemaStatus> {
 }
 
 /// Why connecting failed: a `problem-…` code where there is one (as the SQLite store
-/// reports), otherwise the driver's short text, without anything secret.
+/// reports), otherwise the driver's text, without anything secret.
 fn connect_reason(e: &sqlx::Error, settings: &DbSettings) -> String {
-    let code = classify_connect(e);
-    match e {
-        // An I/O error of a kind `classify_io` has no code for (a failed DNS lookup, say)
-        // comes back as the kind's name, which says less than the message.
-        sqlx::Error::Io(io) if code == format!("{:?}", io.kind()) => scrub(&io.to_string(), settings),
-        _ => scrub(&code, settings),
-    }
+    scrub(&classify_connect(e), settings)
 }
 
 /// Removes the URL and its password from a message, should a driver ever include them.
@@ -261,25 +255,8 @@ fn decode_row(kind: RecordKind, r: &PgRow) -> Result<Row> {
     Ok(row)
 }
 
-/// `sql::list` with an `ORDER BY` that sorts as SQLite does: text by code point whatever
-/// the database's collation (`COLLATE "C"`), and NULL before every value.
 fn list_sql(kind: RecordKind, q: &RecordQuery) -> Result<sql::ListSql> {
-    let mut l = sql::list(kind, q)?;
-    let (order, ty) = match q.order_by.as_deref() {
-        None | Some("created_at") => ("created_at", FieldType::Timestamp),
-        Some("updated_at") => ("updated_at", FieldType::Timestamp),
-        Some(o) => kind
-            .field(o)
-            .map(|f| (f.name, f.ty))
-            .ok_or_else(|| StoreError::Invalid(format!("{kind} cannot be sorted by {o:?}")))?,
-    };
-    let (Some(order_at), Some(limit_at)) = (l.sql.rfind(" ORDER BY "), l.sql.rfind(" LIMIT ")) else {
-        return Err(StoreError::Invalid(format!("unexpected listing SQL for {kind}")));
-    };
-    let collate = if ty == FieldType::Text { " COLLATE \"C\"" } else { "" };
-    let (dir, nulls) = if q.descending { ("DESC", "NULLS LAST") } else { ("ASC", "NULLS FIRST") };
-    l.sql = format!("{} ORDER BY {order}{collate} {dir} {nulls}, id {dir}{}", &l.sql[..order_at], &l.sql[limit_at..]);
-    Ok(l)
+    sql::list(kind, q, sql::Dialect::Postgres)
 }
 
 // ---- errors ---------------------------------------------------------------------------------
@@ -308,12 +285,11 @@ fn db(e: sqlx::Error) -> StoreError {
     unstorable(&e).unwrap_or(StoreError::Database(e))
 }
 
-/// A write that broke a constraint: a reference to a row that does not exist (in this
-/// institution), or an id that is taken.
+/// A record write that broke a constraint, or text PostgreSQL cannot store.
 fn write_error(e: sqlx::Error, row: &Row) -> StoreError {
-    match classify(e, "record", row.id.to_string()) {
-        StoreError::Referenced { .. } => StoreError::MissingReference { kind: row.kind, id: row.id.to_string() },
-        other => other,
+    match unstorable(&e) {
+        Some(err) => err,
+        None => crate::error::write_error(e, row),
     }
 }
 
@@ -932,10 +908,8 @@ impl Store for PgStore {
         let Some(current) = current else {
             return Err(StoreError::NotFound { what: "finding", id: id.to_string() });
         };
-        let mut probe = Finding::new("x", Severity::Info, "x", vec![]);
-        probe.status =
-            FindingStatus::parse(&current).ok_or_else(|| StoreError::Corrupt(format!("status {current:?}")))?;
-        let change = probe.change_status(to, actor, reason)?;
+        let from = FindingStatus::parse(&current).ok_or_else(|| StoreError::Corrupt(format!("status {current:?}")))?;
+        let change = mamori_domain::finding::status_change(from, to, actor, reason)?;
         let position: i32 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(position), -1) + 1 FROM finding_history WHERE institution_id = $1 AND finding_id = $2",
         )

@@ -5,6 +5,13 @@
 use crate::StoreError;
 use mamori_domain::record::{FieldType, RecordKind, Value};
 
+/// Where the backends' SQL differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
 pub(crate) struct Placeholders(usize);
 
 impl Placeholders {
@@ -71,7 +78,9 @@ pub(crate) struct ListSql {
     pub offset: i64,
 }
 
-pub(crate) fn list(kind: RecordKind, q: &crate::RecordQuery) -> Result<ListSql, StoreError> {
+/// Both backends sort the same: text by code point (PostgreSQL would otherwise follow the
+/// database's collation) and NULL before every value, as SQLite does.
+pub(crate) fn list(kind: RecordKind, q: &crate::RecordQuery, dialect: Dialect) -> Result<ListSql, StoreError> {
     let mut p = Placeholders::new();
     let mut sql = format!("SELECT {} FROM {} WHERE institution_id = {}", columns(kind), kind.table(), p.next());
     let mut binds = Vec::new();
@@ -91,17 +100,24 @@ pub(crate) fn list(kind: RecordKind, q: &crate::RecordQuery) -> Result<ListSql, 
             return Err(StoreError::Invalid(format!("{kind}.{name}: filter value has the wrong type")));
         }
     }
-    let order = match q.order_by.as_deref() {
-        None => "created_at",
-        Some(o @ ("created_at" | "updated_at")) => o,
+    let (order, ty) = match q.order_by.as_deref() {
+        None => ("created_at", FieldType::Timestamp),
+        Some(o @ ("created_at" | "updated_at")) => (o, FieldType::Timestamp),
         Some(o) => kind
             .field(o)
             .filter(|f| f.ty != FieldType::TextList)
-            .map(|f| f.name)
+            .map(|f| (f.name, f.ty))
             .ok_or_else(|| StoreError::Invalid(format!("{kind} cannot be sorted by {o:?}")))?,
     };
     let dir = if q.descending { "DESC" } else { "ASC" };
-    sql.push_str(&format!(" ORDER BY {order} {dir}, id {dir} LIMIT {} OFFSET {}", p.next(), p.next()));
+    let (collate, nulls) = match dialect {
+        Dialect::Sqlite => ("", ""),
+        Dialect::Postgres => (
+            if ty == FieldType::Text { " COLLATE \"C\"" } else { "" },
+            if q.descending { " NULLS LAST" } else { " NULLS FIRST" },
+        ),
+    };
+    sql.push_str(&format!(" ORDER BY {order}{collate} {dir}{nulls}, id {dir} LIMIT {} OFFSET {}", p.next(), p.next()));
     Ok(ListSql { sql, binds, limit: q.limit.map_or(i64::MAX, i64::from), offset: i64::from(q.offset) })
 }
 
@@ -126,16 +142,18 @@ mod tests {
     #[test]
     fn list_rejects_unknown_names() {
         let q = RecordQuery { order_by: Some("name; DROP TABLE sites".into()), ..Default::default() };
-        assert!(list(RecordKind::Sites, &q).is_err());
+        assert!(list(RecordKind::Sites, &q, Dialect::Sqlite).is_err());
         let q = RecordQuery { filters: vec![("nope".into(), Value::Null)], ..Default::default() };
-        assert!(list(RecordKind::Sites, &q).is_err());
+        assert!(list(RecordKind::Sites, &q, Dialect::Sqlite).is_err());
         let q = RecordQuery {
             filters: vec![("name".into(), Value::Text("本院".into())), ("address".into(), Value::Null)],
             order_by: Some("name".into()),
             descending: true,
             ..Default::default()
         };
-        let l = list(RecordKind::Sites, &q).unwrap();
+        let l = list(RecordKind::Sites, &q, Dialect::Sqlite).unwrap();
+        let pg = list(RecordKind::Sites, &q, Dialect::Postgres).unwrap();
+        assert!(pg.sql.contains("ORDER BY name COLLATE \"C\" DESC NULLS LAST, id DESC"), "{}", pg.sql);
         assert!(l.sql.ends_with("WHERE institution_id = $1 AND name = $2 AND address IS NULL ORDER BY name DESC, id DESC LIMIT $3 OFFSET $4"), "{}", l.sql);
     }
 }

@@ -5,7 +5,7 @@
 //! a separate read-only pool and run concurrently with writes (WAL).
 
 use crate::chain::{ChainWriter, INSERT_EVENT, SELECT_EVENTS, UPSERT_HEAD};
-use crate::error::{classify_connect, classify_write};
+use crate::error::{classify_connect, classify_write, write_error};
 use crate::migrate::{self, SchemaStatus};
 use crate::{
     ApiToken, Backend, FindingQuery, JobQuery, JobScope, OpenOptions, Progress, RecordQuery, Result, Scope, Store,
@@ -66,7 +66,13 @@ impl SqliteStore {
             if !options.migrate {
                 return Err(StoreError::SchemaOutdated { found: status.current, supported: status.supported });
             }
-            migrate::migrator(migrate::SQLITE).run(&writer).await.map_err(|e| StoreError::Migration(e.to_string()))?;
+            // On one acquired connection: `run(&pool)` makes `open` unusable inside
+            // `tokio::spawn` (its future is not `Send` for every lifetime).
+            let mut conn = writer.acquire().await?;
+            migrate::migrator(migrate::SQLITE)
+                .run_direct(None, &mut *conn, false)
+                .await
+                .map_err(|e| StoreError::Migration(e.to_string()))?;
         }
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
@@ -573,7 +579,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_rows(&self, scope: &Scope, kind: RecordKind, query: &RecordQuery) -> Result<Vec<Row>> {
-        let l = sql::list(kind, query)?;
+        let l = sql::list(kind, query, sql::Dialect::Sqlite)?;
         let mut args = SqliteArguments::default();
         add(&mut args, id_str(scope.institution()))?;
         for v in &l.binds {
@@ -1106,7 +1112,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
-        sqlx::query("SELECT id, name, token_hash, created_by, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY created_at")
+        sqlx::query("SELECT id, name, token_hash, created_by, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY created_at, id")
             .fetch_all(&self.reader)
             .await?
             .iter()
@@ -1129,15 +1135,6 @@ impl Store for SqliteStore {
         save_chain(&mut tx, &w).await?;
         tx.commit().await?;
         Ok(true)
-    }
-}
-
-/// A write that broke a constraint: a reference to a row that does not exist (in this
-/// institution), or an id that is taken.
-fn write_error(e: sqlx::Error, row: &Row) -> StoreError {
-    match classify_write(e, "record", row.id.to_string()) {
-        StoreError::Referenced { .. } => StoreError::MissingReference { kind: row.kind, id: row.id.to_string() },
-        other => other,
     }
 }
 

@@ -20,3 +20,18 @@ pub(crate) async fn security_headers(mut res: Response) -> Response {
     set(h, header::CACHE_CONTROL, "no-store");
     res
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_response_gets_the_headers() {
+        let res = security_headers(Response::new(axum::body::Body::empty())).await;
+        let h = res.headers();
+        assert!(h[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("frame-ancestors 'none'"));
+        assert!(!h[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("unsafe-inline"));
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(h[header::REFERRER_POLICY], "no-referrer");
+    }
+}

@@ -64,3 +64,31 @@ pub(crate) async fn page(State(state): State<AppState>, headers: HeaderMap) -> R
     );
     Html(body).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn with_lang(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    #[test]
+    fn japanese_unless_the_browser_prefers_english() {
+        assert_eq!(browser_lang(&HeaderMap::new()), Lang::Ja);
+        assert_eq!(browser_lang(&with_lang("en-US,en;q=0.9,ja;q=0.8")), Lang::En);
+        assert_eq!(browser_lang(&with_lang("ja,en-US;q=0.9")), Lang::Ja);
+        assert_eq!(browser_lang(&with_lang("fr-FR")), Lang::Ja);
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            escape(r#"<script>alert("x")</script> & 'y'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
+    }
+}

@@ -61,3 +61,16 @@ async fn unreachable_postgres_fails_fast_without_the_password() {
     assert!(!err.to_string().contains("s3cret"), "{err}");
     assert!(!format!("{err:?}").contains("s3cret"), "{err:?}");
 }
+
+/// `open` must be usable from spawned tasks (a server opens stores off the main task).
+#[tokio::test]
+async fn open_works_inside_a_spawned_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = DbSettings::Sqlite { path: dir.path().join("m.db") };
+    let store =
+        tokio::spawn(async move { mamori_store::open(&settings, OpenOptions { create: true, migrate: true }).await })
+            .await
+            .unwrap()
+            .unwrap();
+    assert!(store.schema_status().await.unwrap().up_to_date());
+}

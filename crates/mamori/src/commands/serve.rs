@@ -32,7 +32,7 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| CliError::Bind { addr: addr.to_string(), reason: mamori_store::classify_io(e.kind()) })?;
+        .map_err(|e| CliError::Bind { addr: addr.to_string(), reason: mamori_store::classify_io(&e) })?;
     let local = listener.local_addr()?;
     init::issue_setup_token(ctx, &*store).await?;
     if !addr.ip().is_loopback() {
