@@ -269,7 +269,7 @@ pub enum ChainBreak {
     HeadMismatch { seq: u64 },
     #[error("entries exist but the chain head is missing")]
     HeadMissing,
-    #[error("the chain has no entries although its institution exists (log deleted)")]
+    #[error("the chain has no entries although it must have some (log deleted)")]
     Emptied,
 }
 

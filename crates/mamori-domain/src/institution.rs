@@ -40,7 +40,8 @@ pub struct Institution {
     pub kind: InstitutionKind,
     /// 医療機関コード (10 digits) or 薬局コード, when known.
     pub medical_code: Option<String>,
-    /// Demo data (`mamori demo`) is marked so it is never mistaken for real records.
+    /// Demo data (a fictional clinic to show newcomers filled screens) is marked so it is
+    /// never mistaken for real records.
     pub demo: bool,
     pub created_at: OffsetDateTime,
 }

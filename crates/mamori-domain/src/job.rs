@@ -101,11 +101,12 @@ impl Job {
 }
 
 /// A running job is orphaned when its process is gone: on this host, its pid no longer
-/// exists; elsewhere (a shared PostgreSQL), its heartbeat is older than `stale_after`.
+/// exists; elsewhere (a shared PostgreSQL), or where the pid cannot be checked
+/// (`pid_alive` returns `None`), its heartbeat is older than `stale_after`.
 pub fn is_orphaned(
     job: &Job,
     this_host: &str,
-    pid_alive: impl Fn(u32) -> bool,
+    pid_alive: impl Fn(u32) -> Option<bool>,
     now: OffsetDateTime,
     stale_after: time::Duration,
 ) -> bool {
@@ -115,8 +116,9 @@ pub fn is_orphaned(
     if let Some((host, pid)) = job.runner.as_deref().and_then(|r| r.rsplit_once(':'))
         && host == this_host
         && let Ok(pid) = pid.parse::<u32>()
+        && let Some(alive) = pid_alive(pid)
     {
-        return !pid_alive(pid);
+        return !alive;
     }
     match job.heartbeat_at.or(job.started_at) {
         Some(beat) => now - beat > stale_after,
@@ -141,17 +143,26 @@ mod tests {
     fn dead_local_pid_is_orphaned_at_once() {
         let now = crate::time_fmt::now();
         let j = running("box:4242", now);
-        assert!(is_orphaned(&j, "box", |_| false, now, Duration::minutes(1)));
-        assert!(!is_orphaned(&j, "box", |p| p == 4242, now, Duration::minutes(1)));
+        assert!(is_orphaned(&j, "box", |_| Some(false), now, Duration::minutes(1)));
+        assert!(!is_orphaned(&j, "box", |p| Some(p == 4242), now, Duration::minutes(1)));
+    }
+
+    #[test]
+    fn unknown_pid_state_falls_back_to_the_heartbeat() {
+        let now = crate::time_fmt::now();
+        let fresh = running("box:4242", now);
+        assert!(!is_orphaned(&fresh, "box", |_| None, now, Duration::minutes(1)));
+        let stale = running("box:4242", now - Duration::minutes(5));
+        assert!(is_orphaned(&stale, "box", |_| None, now, Duration::minutes(1)));
     }
 
     #[test]
     fn remote_job_is_orphaned_by_stale_heartbeat() {
         let now = crate::time_fmt::now();
         let j = running("other:1", now - Duration::minutes(5));
-        assert!(is_orphaned(&j, "box", |_| true, now, Duration::minutes(1)));
+        assert!(is_orphaned(&j, "box", |_| Some(true), now, Duration::minutes(1)));
         let j = running("other:1", now - Duration::seconds(10));
-        assert!(!is_orphaned(&j, "box", |_| true, now, Duration::minutes(1)));
+        assert!(!is_orphaned(&j, "box", |_| Some(true), now, Duration::minutes(1)));
     }
 
     #[test]
@@ -159,6 +170,6 @@ mod tests {
         let now = crate::time_fmt::now();
         let mut j = running("box:1", now);
         j.status = JobStatus::Succeeded;
-        assert!(!is_orphaned(&j, "box", |_| false, now, Duration::minutes(1)));
+        assert!(!is_orphaned(&j, "box", |_| Some(false), now, Duration::minutes(1)));
     }
 }

@@ -132,7 +132,8 @@ impl From<Option<i64>> for Value {
     }
 }
 
-/// The ledgers mamori keeps. The string forms are the CLI's `--kind` values.
+/// The ledgers mamori keeps. The string forms are their stable names (the audit log's
+/// object kinds, and the names the CLI and API use for ledgers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RecordKind {

@@ -187,14 +187,10 @@ async fn heartbeat(store: Arc<dyn Store>, id: JobId, shared: Arc<Shared>) {
     }
 }
 
-/// Whether a process with this pid exists on this host.
-fn pid_alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        std::path::Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        // Without /proc, fall back to the heartbeat rule: treat the pid as alive.
-        true
-    }
+/// Whether a process with this pid exists on this host; `None` where that cannot be told
+/// (no /proc), so the heartbeat decides.
+fn pid_alive(pid: u32) -> Option<bool> {
+    cfg!(target_os = "linux").then(|| std::path::Path::new(&format!("/proc/{pid}")).exists())
 }
 
 #[cfg(test)]

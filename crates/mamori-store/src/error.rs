@@ -30,6 +30,8 @@ pub enum StoreError {
     MissingReference { kind: mamori_domain::record::RecordKind, id: String },
     #[error("row {index}: {source}")]
     InRow { index: usize, source: Box<StoreError> },
+    #[error("job {id} has already finished")]
+    JobFinished { id: String },
     #[error("{what} {id} already exists")]
     Conflict { what: &'static str, id: String },
     #[error("invalid record: {0}")]
@@ -60,6 +62,7 @@ impl StoreError {
             Self::NotFound { .. } => "not-found",
             Self::Referenced { .. } => "referenced",
             Self::Conflict { .. } => "conflict",
+            Self::JobFinished { .. } => "job-finished",
             Self::MissingReference { .. } => "missing-reference",
             Self::InRow { source, .. } => source.code(),
             Self::Record(_) => "invalid-record",

@@ -1040,7 +1040,7 @@ impl Store for PgStore {
         .await
         .map_err(db)?;
         let Some(inst) = inst else {
-            return Err(StoreError::Invalid(format!("job {id} is not running")));
+            return Err(StoreError::JobFinished { id: id.to_string() });
         };
         let mut w = load_chain(&mut tx, job_chain(inst)).await?;
         let draft = AuditDraft::new("system", "job.finish")
@@ -1063,7 +1063,7 @@ impl Store for PgStore {
         };
         let job = decode_job(&r)?;
         if job.status.is_finished() {
-            return Err(StoreError::Invalid(format!("job {id} has already finished ({})", job.status.as_str())));
+            return Err(StoreError::JobFinished { id: id.to_string() });
         }
         if job.status == JobStatus::Queued {
             sqlx::query(

@@ -34,7 +34,8 @@ pub enum DbSettings {
 pub const SQLITE_FILE: &str = "mamori.db";
 
 impl DbSettings {
-    /// `--db` given → that database; otherwise SQLite inside the data directory.
+    /// `--db` given → that PostgreSQL database; otherwise SQLite inside the data directory
+    /// (always there, so the data directory's serve lock guards it).
     pub fn resolve(db: Option<&str>, data_dir: &Path) -> Result<Self, StoreError> {
         let Some(db) = db.map(str::trim).filter(|s| !s.is_empty()) else {
             return Ok(DbSettings::Sqlite { path: data_dir.join(SQLITE_FILE) });
@@ -51,13 +52,6 @@ impl DbSettings {
                     return Err(StoreError::BadUrl { problem: "no-host", detail: redact_url(db) });
                 }
                 Ok(DbSettings::Postgres { url: db.to_owned() })
-            }
-            "sqlite" => {
-                let path = rest.split('?').next().unwrap_or_default();
-                if path.is_empty() {
-                    return Err(StoreError::BadUrl { problem: "no-path", detail: db.to_owned() });
-                }
-                Ok(DbSettings::Sqlite { path: PathBuf::from(path) })
             }
             other => Err(StoreError::BadUrl { problem: "unsupported-scheme", detail: other.to_owned() }),
         }

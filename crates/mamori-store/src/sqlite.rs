@@ -927,7 +927,7 @@ impl Store for SqliteStore {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(inst) = inst else {
-            return Err(StoreError::Invalid(format!("job {id} is not running")));
+            return Err(StoreError::JobFinished { id: id.to_string() });
         };
         let chain = match inst {
             Some(s) => Chain::Institution(parse_uuid(&s)?.into()),
@@ -954,7 +954,7 @@ impl Store for SqliteStore {
         };
         let job = decode_job(&r)?;
         if job.status.is_finished() {
-            return Err(StoreError::Invalid(format!("job {id} has already finished ({})", job.status.as_str())));
+            return Err(StoreError::JobFinished { id: id.to_string() });
         }
         if job.status == JobStatus::Queued {
             sqlx::query("UPDATE jobs SET status = 'cancelled', cancel_requested = 1, finished_at = $1 WHERE id = $2")

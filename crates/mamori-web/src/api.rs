@@ -30,7 +30,9 @@ impl ApiError {
             StoreError::Invalid(_) | StoreError::Record(_) | StoreError::Finding(_) | StoreError::InRow { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "api-invalid")
             }
-            StoreError::Conflict { .. } | StoreError::Referenced { .. } => (StatusCode::CONFLICT, "api-conflict"),
+            StoreError::Conflict { .. } | StoreError::Referenced { .. } | StoreError::JobFinished { .. } => {
+                (StatusCode::CONFLICT, "api-conflict")
+            }
             _ => {
                 tracing::error!(error = %e, "API request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "api-internal")

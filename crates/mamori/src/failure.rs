@@ -42,7 +42,7 @@ pub fn message(e: &anyhow::Error, lang: Lang) -> String {
             other => lang.ta("err-job", &[("reason", other.to_string().into())]),
         }
     } else {
-        tracing::error!(error = ?e, "unexpected error");
+        tracing::info!(error = ?e, "unexpected error");
         lang.t("err-internal")
     };
     format!("{} {}", lang.t("err-prefix"), body)
@@ -75,6 +75,7 @@ fn store_message(e: &StoreError, lang: Lang) -> String {
         StoreError::NotFound { what, id } => lang.ta("err-not-found", &[("what", s(what)), ("id", s(id))]),
         StoreError::Referenced { what, id } => lang.ta("err-referenced", &[("what", s(what)), ("id", s(id))]),
         StoreError::Conflict { what, id } => lang.ta("err-conflict", &[("what", s(what)), ("id", s(id))]),
+        StoreError::JobFinished { id } => lang.ta("err-job-finished", &[("id", s(id))]),
         StoreError::InRow { index, source } => {
             lang.ta("err-in-row", &[("row", (*index + 1).into()), ("reason", store_message(source, lang).into())])
         }
@@ -85,7 +86,7 @@ fn store_message(e: &StoreError, lang: Lang) -> String {
             lang.ta("err-missing-reference", &[("what", s(kind.as_str())), ("id", s(id))])
         }
         StoreError::Corrupt(_) | StoreError::Migration(_) | StoreError::Database(_) => {
-            tracing::error!(error = %e, "database error");
+            tracing::info!(error = ?e, "database error");
             lang.ta("err-database", &[("code", s(e.code()))])
         }
     }

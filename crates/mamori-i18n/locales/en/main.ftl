@@ -94,7 +94,7 @@ audit-break-unlinked = entry { $seq } does not link to the entry before it (dele
 audit-break-truncated = the log ends at entry { $last } but had reached entry { $head } (newest entries deleted)
 audit-break-head-mismatch = the last entry ({ $seq }) does not match the recorded chain head
 audit-break-head-missing = entries exist but the chain head has been deleted
-audit-break-emptied = the institution exists but its audit log is empty (entries deleted)
+audit-break-emptied = the log is empty although it must have entries (entries deleted)
 
 ## API tokens
 token-name-required = Give the token a name
@@ -125,6 +125,7 @@ err-schema-outdated = The database needs upgrading (schema { $found } → { $sup
 err-not-found = { $what } { $id } was not found.
 err-referenced = { $what } { $id } is referred to by other records and cannot be deleted.
 err-conflict = { $what } { $id } already exists.
+err-job-finished = Job { $id } has already finished.
 err-in-row = Row { $row }: { $reason }
 err-invalid = Invalid input: { $reason }
 err-missing-reference = { $what } { $id } refers to a record that does not exist in this institution.

@@ -94,7 +94,7 @@ audit-break-unlinked = { $seq } 番目の記録が直前の記録とつながっ
 audit-break-truncated = 記録が { $last } 番目で終わっていますが、{ $head } 番目まで記録されていたはずです（最新の記録の削除）
 audit-break-head-mismatch = 最後の記録（{ $seq } 番目）が控えと一致しません
 audit-break-head-missing = 記録はありますが、チェーンの控えが削除されています
-audit-break-emptied = 医療機関は登録されていますが、監査ログが空です（記録の削除）
+audit-break-emptied = 記録があるはずの監査ログが空です（記録の削除）
 
 ## API トークン
 token-name-required = トークンの名称を入力してください
@@ -125,6 +125,7 @@ err-schema-outdated = データベースの更新が必要です（スキーマ 
 err-not-found = { $what } { $id } が見つかりません。
 err-referenced = { $what } { $id } は他の記録から参照されているため削除できません。
 err-conflict = { $what } { $id } は既に存在します。
+err-job-finished = ジョブ { $id } は既に終了しています。
 err-in-row = { $row } 行目: { $reason }
 err-invalid = 入力内容が正しくありません: { $reason }
 err-missing-reference = { $what } { $id } が、この医療機関に存在しない記録を参照しています。

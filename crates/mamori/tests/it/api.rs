@@ -71,7 +71,8 @@ fn jobs_api_needs_a_token_and_lists_jobs() {
     assert_eq!(status, 200);
     assert!(body.contains("\"succeeded\""), "{body}");
     let (status, _, body) = server.post(&format!("/api/v1/jobs/{id}/cancel"), Some(&token));
-    assert_eq!(status, 422, "a finished job cannot be cancelled: {body}");
+    assert_eq!(status, 409, "a finished job cannot be cancelled: {body}");
+    assert!(body.contains("\"job-finished\""), "{body}");
     assert_eq!(server.get("/api/v1/jobs/nonsense", Some(&token)).0, 404);
     assert_eq!(server.get("/api/v1/jobs?status=bogus", Some(&token)).0, 422);
     assert_eq!(server.get("/api/v1/nothing-here", Some(&token)).0, 404);

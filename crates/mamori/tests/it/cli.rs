@@ -185,7 +185,7 @@ async fn jobs_are_listed_cancelled_and_reconciled_from_the_cli() {
     assert!(r.stdout.contains("を中止しました"), "{}", r.stdout);
     let r = env.run(&["jobs", "cancel", &queued.id.to_string()]);
     assert_eq!(r.code, 1);
-    assert!(r.one_error_line().contains("入力内容が正しくありません"), "{}", r.stderr);
+    assert!(r.one_error_line().contains("既に終了しています"), "{}", r.stderr);
     let r = env.run(&["jobs", "cancel", "not-an-id"]);
     assert_eq!(r.code, 1);
     assert!(r.one_error_line().contains("形式が正しくありません"), "{}", r.stderr);
