@@ -63,3 +63,7 @@ id_type!(EvidenceId);
 id_type!(JobId);
 id_type!(AuditEventId);
 id_type!(ApiTokenId);
+id_type!(
+    /// A person who logs in to mamori.
+    UserId
+);

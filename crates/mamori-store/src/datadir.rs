@@ -73,6 +73,37 @@ impl DataDir {
     }
 }
 
+impl DataDir {
+    /// The installation's 256-bit key for secrets at rest (`secret.key`, mode 0600),
+    /// created on first use. It is kept out of the database so that a copy of the database
+    /// alone does not reveal the secrets sealed with it.
+    pub fn installation_key(&self) -> Result<[u8; 32], StoreError> {
+        let path = self.path.join("secret.key");
+        let unwritable =
+            |e: std::io::Error| StoreError::DataDirUnwritable { path: path.clone(), reason: classify_io(&e) };
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                bytes.try_into().map_err(|_| StoreError::Corrupt(format!("{} is not a 32-byte key", path.display())))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut key = [0u8; 32];
+                getrandom::fill(&mut key).expect("the OS random source is available");
+                let mut opts = OpenOptions::new();
+                opts.write(true).create_new(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    opts.mode(0o600);
+                }
+                let mut f = opts.open(&path).map_err(unwritable)?;
+                f.write_all(&key).and_then(|_| f.sync_all()).map_err(unwritable)?;
+                Ok(key)
+            }
+            Err(e) => Err(unwritable(e)),
+        }
+    }
+}
+
 #[cfg(unix)]
 fn create_private_dir(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
@@ -106,6 +137,23 @@ mod tests {
         }
         drop(held);
         d.lock_serve().unwrap();
+    }
+
+    #[test]
+    fn installation_key_is_created_once_and_private() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = DataDir::prepare(tmp.path(), false).unwrap();
+        let k1 = d.installation_key().unwrap();
+        assert_eq!(d.installation_key().unwrap(), k1);
+        assert_ne!(k1, [0u8; 32]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(tmp.path().join("secret.key")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(tmp.path().join("secret.key"), b"short").unwrap();
+        assert!(matches!(d.installation_key(), Err(StoreError::Corrupt(_))));
     }
 
     #[test]

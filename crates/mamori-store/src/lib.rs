@@ -22,16 +22,17 @@ pub use datadir::{DataDir, ServeLock};
 pub use error::{StoreError, classify_connect, classify_io};
 pub use migrate::SchemaStatus;
 pub use settings::{Backend, DbSettings};
-pub use verify::{ChainReport, verify_audit};
+pub use verify::{ChainReport, verify_audit, verify_chain};
 
 use async_trait::async_trait;
 use mamori_domain::audit::{AuditDraft, AuditEvent, Chain, ChainHead};
+use mamori_domain::auth::{Membership, Role, Session, User};
 use mamori_domain::evidence::Evidence;
 use mamori_domain::finding::{Finding, FindingStatus, Severity};
 use mamori_domain::institution::Institution;
 use mamori_domain::job::{Job, JobStatus};
 use mamori_domain::record::{Record, RecordKind, Row};
-use mamori_domain::{ApiTokenId, EvidenceId, FindingId, InstitutionId, JobId, RecordId};
+use mamori_domain::{ApiTokenId, EvidenceId, FindingId, InstitutionId, JobId, RecordId, UserId};
 use serde::Serialize;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -100,12 +101,19 @@ impl Default for JobQuery {
     }
 }
 
-/// An API token as stored: only the hash of the secret is kept.
+/// An API token as stored: only the hash of the secret is kept. A token belongs to a user
+/// and acts with at most that user's rights, optionally narrowed to one institution and a
+/// lesser role; a token without a user was minted at the server's console (`mamori token
+/// create`) and acts as the installation administrator.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ApiToken {
     pub id: ApiTokenId,
     pub name: String,
+    #[serde(skip_serializing)]
     pub token_hash: String,
+    pub user_id: Option<UserId>,
+    pub institution_id: Option<InstitutionId>,
+    pub role: Option<Role>,
     pub created_by: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -204,12 +212,55 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Entries of `chain` with `seq > after_seq`, oldest first.
     async fn audit_events(&self, chain: Chain, after_seq: u64, limit: u32) -> Result<Vec<AuditEvent>>;
 
+    // ---- users, memberships, sessions -------------------------------------------------------
+
+    /// Creates a user with its memberships in one transaction; audited on the system chain
+    /// (`user.create`, no secrets) and on each institution's chain (`membership.set`).
+    /// A taken login is `Conflict`.
+    async fn create_user(&self, user: &User, memberships: &[Membership], actor: &str) -> Result<()>;
+    async fn get_user(&self, id: UserId) -> Result<Option<User>>;
+    /// By normalised (lower-case) login.
+    async fn find_user_by_login(&self, login: &str) -> Result<Option<User>>;
+    /// Every user, by login.
+    async fn list_users(&self) -> Result<Vec<User>>;
+    /// Writes every field of `user` except `id`, `login` and `created_at`, and appends
+    /// `audit` to the system chain in the same transaction. The caller keeps secrets out of
+    /// `audit`.
+    async fn update_user(&self, user: &User, audit: &AuditDraft) -> Result<()>;
+    /// Accepts TOTP time step `step` for the user only if it is newer than the last accepted
+    /// one (atomic: two requests with the same code cannot both succeed).
+    async fn accept_totp_step(&self, user: UserId, step: i64) -> Result<bool>;
+    /// The user's memberships, by institution creation order.
+    async fn memberships(&self, user: UserId) -> Result<Vec<Membership>>;
+    /// Users of one institution with their role, by login.
+    async fn institution_users(&self, scope: &Scope) -> Result<Vec<(User, Role)>>;
+    /// Sets (`Some`) or removes (`None`) the user's role in the institution; audited on the
+    /// institution's chain (`membership.set` / `membership.remove`, with old and new role).
+    /// Setting the role the user already has (or removing a missing one) changes and audits
+    /// nothing. An unknown user is `NotFound`.
+    async fn set_membership(&self, scope: &Scope, user: UserId, role: Option<Role>, actor: &str) -> Result<()>;
+
+    async fn insert_session(&self, session: &Session) -> Result<()>;
+    async fn get_session(&self, id_hash: &str) -> Result<Option<Session>>;
+    /// Records activity (idle timeout).
+    async fn touch_session(&self, id_hash: &str, at: OffsetDateTime) -> Result<()>;
+    async fn delete_session(&self, id_hash: &str) -> Result<bool>;
+    /// Live and expired sessions of one user, or of everyone, newest first.
+    async fn list_sessions(&self, user: Option<UserId>) -> Result<Vec<Session>>;
+    /// Ends every session of a user (admin revocation, password change); audited
+    /// (`session.revoke_all`) on the system chain.
+    async fn revoke_sessions(&self, user: UserId, actor: &str) -> Result<u64>;
+    /// Removes sessions whose `expires_at` is before `now`.
+    async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<u64>;
+
     // ---- API tokens ---------------------------------------------------------------------------
 
     async fn insert_api_token(&self, token: &ApiToken) -> Result<()>;
-    /// A live (not revoked) token by the hash of its secret; records its use.
+    /// A live token by the hash of its secret: not revoked, and its user (if it has one) not
+    /// disabled. Records its use.
     async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>>;
-    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>>;
+    /// Every token (`None`) or one user's tokens, by creation.
+    async fn list_api_tokens(&self, user: Option<UserId>) -> Result<Vec<ApiToken>>;
     async fn revoke_api_token(&self, id: ApiTokenId, actor: &str) -> Result<bool>;
 }
 
@@ -255,6 +306,9 @@ pub async fn open(settings: &DbSettings, options: OpenOptions) -> Result<Arc<dyn
 
 /// The setting that holds the hash of the first-run setup token while setup is pending.
 pub const SETUP_TOKEN_SETTING: &str = "setup_token_hash";
+
+/// Set (to the time) when the first administrator has been created.
+pub const SETUP_DONE_SETTING: &str = "setup_completed_at";
 
 /// A new random secret (256 bits) in Crockford-free lower-case base32, for tokens.
 pub fn new_secret() -> String {

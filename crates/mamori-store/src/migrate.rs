@@ -11,8 +11,14 @@ use std::borrow::Cow;
 /// `(version, description, sql)`; append only, never edit an applied migration.
 pub(crate) type Embedded = &'static [(i64, &'static str, &'static str)];
 
-pub(crate) const SQLITE: Embedded = &[(1, "initial", include_str!("../migrations/sqlite/0001_initial.sql"))];
-pub(crate) const POSTGRES: Embedded = &[(1, "initial", include_str!("../migrations/postgres/0001_initial.sql"))];
+pub(crate) const SQLITE: Embedded = &[
+    (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
+    (2, "users", include_str!("../migrations/sqlite/0002_users.sql")),
+];
+pub(crate) const POSTGRES: Embedded = &[
+    (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
+    (2, "users", include_str!("../migrations/postgres/0002_users.sql")),
+];
 
 pub(crate) fn migrator(list: Embedded) -> Migrator {
     let migrations = list
@@ -66,9 +72,10 @@ mod tests {
 
     #[test]
     fn newer_or_unknown_versions_are_refused() {
-        assert_eq!(check(&[], SQLITE).unwrap(), SchemaStatus { current: 0, supported: 1 });
-        assert!(check(&[1], SQLITE).unwrap().up_to_date());
-        assert!(matches!(check(&[1, 2], SQLITE), Err(StoreError::SchemaTooNew { found: 2, supported: 1 })));
+        assert_eq!(check(&[], SQLITE).unwrap(), SchemaStatus { current: 0, supported: 2 });
+        assert_eq!(check(&[1], SQLITE).unwrap(), SchemaStatus { current: 1, supported: 2 });
+        assert!(check(&[1, 2], SQLITE).unwrap().up_to_date());
+        assert!(matches!(check(&[1, 2, 3], SQLITE), Err(StoreError::SchemaTooNew { found: 3, supported: 2 })));
         assert!(matches!(check(&[1, 20260101], SQLITE), Err(StoreError::SchemaTooNew { .. })));
     }
 

@@ -21,12 +21,13 @@ use crate::{
 };
 use async_trait::async_trait;
 use mamori_domain::audit::{AuditDraft, AuditEvent, Chain, ChainHead};
+use mamori_domain::auth::{Membership, Role, Session, User};
 use mamori_domain::evidence::Evidence;
 use mamori_domain::finding::{Finding, FindingStatus, ObjectRef, Severity, StatusChange};
 use mamori_domain::institution::{Institution, InstitutionKind};
 use mamori_domain::job::{Job, JobStatus};
 use mamori_domain::record::{FieldType, RecordKind, Row, Value};
-use mamori_domain::{ApiTokenId, EvidenceId, FindingId, InstitutionId, JobId, RecordId, time_fmt};
+use mamori_domain::{ApiTokenId, EvidenceId, FindingId, InstitutionId, JobId, RecordId, UserId, time_fmt};
 use serde_json::json;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::types::Json;
@@ -411,16 +412,108 @@ fn decode_job(r: &PgRow) -> Result<Job> {
 const JOB_COLUMNS: &str = "id, institution_id, kind, status, progress_done, progress_total, message, params, result, \
     error, cancel_requested, runner, created_by, created_at, started_at, heartbeat_at, finished_at";
 
+const TOKEN_COLUMNS: &str =
+    "id, name, token_hash, user_id, institution_id, role, created_by, created_at, last_used_at, revoked_at";
+
 fn decode_token(r: &PgRow) -> Result<ApiToken> {
     Ok(ApiToken {
         id: r.try_get::<Uuid, _>("id")?.into(),
         name: r.try_get("name")?,
         token_hash: r.try_get("token_hash")?,
+        user_id: r.try_get::<Option<Uuid>, _>("user_id")?.map(UserId),
+        institution_id: r.try_get::<Option<Uuid>, _>("institution_id")?.map(InstitutionId),
+        role: r.try_get::<Option<String>, _>("role")?.map(|s| parse_role(&s)).transpose()?,
         created_by: r.try_get("created_by")?,
         created_at: ts(r.try_get("created_at")?),
         last_used_at: opt_ts(r, "last_used_at")?,
         revoked_at: opt_ts(r, "revoked_at")?,
     })
+}
+
+// ---- users, memberships, sessions -------------------------------------------------------------
+
+fn parse_role(s: &str) -> Result<Role> {
+    Role::parse(s).ok_or_else(|| StoreError::Corrupt(format!("role {s:?}")))
+}
+
+/// The failure counter as stored (an `INTEGER` column in both backends): it saturates.
+fn failed_logins(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// Every column of `users`, qualified so that the same list serves joins (`users u`).
+const USER_COLUMNS: &str = "u.id, u.login, u.display_name, u.password_hash, u.totp_secret, u.totp_last_step, \
+    u.installation_admin, u.disabled, u.failed_logins, u.locked_until, u.password_changed_at, u.last_login_at, \
+    u.created_at";
+
+fn decode_user(r: &PgRow) -> Result<User> {
+    let failed: i32 = r.try_get("failed_logins")?;
+    Ok(User {
+        id: UserId(r.try_get("id")?),
+        login: r.try_get("login")?,
+        display_name: r.try_get("display_name")?,
+        password_hash: r.try_get("password_hash")?,
+        totp_secret: r.try_get("totp_secret")?,
+        totp_last_step: r.try_get("totp_last_step")?,
+        installation_admin: r.try_get("installation_admin")?,
+        disabled: r.try_get("disabled")?,
+        failed_logins: u32::try_from(failed).map_err(|_| StoreError::Corrupt(format!("failed_logins {failed}")))?,
+        locked_until: opt_ts(r, "locked_until")?,
+        password_changed_at: ts(r.try_get("password_changed_at")?),
+        last_login_at: opt_ts(r, "last_login_at")?,
+        created_at: ts(r.try_get("created_at")?),
+    })
+}
+
+const SESSION_COLUMNS: &str =
+    "id_hash, user_id, csrf_token, mfa_pending, created_at, last_seen_at, expires_at, ip, user_agent";
+
+fn decode_session(r: &PgRow) -> Result<Session> {
+    Ok(Session {
+        id_hash: r.try_get("id_hash")?,
+        user_id: UserId(r.try_get("user_id")?),
+        csrf_token: r.try_get("csrf_token")?,
+        mfa_pending: r.try_get("mfa_pending")?,
+        created_at: ts(r.try_get("created_at")?),
+        last_seen_at: ts(r.try_get("last_seen_at")?),
+        expires_at: ts(r.try_get("expires_at")?),
+        ip: r.try_get("ip")?,
+        user_agent: r.try_get("user_agent")?,
+    })
+}
+
+/// Memberships given with a new user must be that user's, one per institution.
+fn check_memberships(user: &User, memberships: &[Membership]) -> Result<()> {
+    for (i, m) in memberships.iter().enumerate() {
+        if m.user_id != user.id {
+            return Err(StoreError::Invalid(format!("membership {i} is not for user {}", user.id)));
+        }
+        if memberships[..i].iter().any(|o| o.institution_id == m.institution_id) {
+            return Err(StoreError::Invalid(format!("institution {} is given twice", m.institution_id)));
+        }
+    }
+    Ok(())
+}
+
+/// The audit entry for a membership that was set (`to: Some`) or removed (`to: None`).
+fn membership_draft(actor: &str, user: UserId, login: &str, from: Option<Role>, to: Option<Role>) -> AuditDraft {
+    let from = from.map(Role::as_str);
+    match to {
+        Some(to) => AuditDraft::new(actor, "membership.set")
+            .object("user", user)
+            .details(json!({"user": user, "login": login, "from": from, "to": to.as_str()})),
+        None => AuditDraft::new(actor, "membership.remove")
+            .object("user", user)
+            .details(json!({"user": user, "login": login, "from": from})),
+    }
+}
+
+/// A foreign key broken by a write means the row it names does not exist.
+fn not_found(e: StoreError, what: &'static str, id: impl fmt::Display) -> StoreError {
+    match e {
+        StoreError::Referenced { .. } => StoreError::NotFound { what, id: id.to_string() },
+        other => other,
+    }
 }
 
 impl PgStore {
@@ -1199,26 +1292,338 @@ impl Store for PgStore {
             .collect()
     }
 
+    async fn create_user(&self, user: &User, memberships: &[Membership], actor: &str) -> Result<()> {
+        check_memberships(user, memberships)?;
+        let mut tx = self.pool.begin().await?;
+        // The system chain, then the institutions' chains in `Chain` order: the global lock order.
+        let mut sys = load_chain(&mut tx, Chain::System).await?;
+        let chains: BTreeSet<Chain> = memberships.iter().map(|m| Chain::Institution(m.institution_id)).collect();
+        let mut writers = BTreeMap::new();
+        for chain in chains {
+            writers.insert(chain, load_chain(&mut tx, chain).await?);
+        }
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO users ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            USER_COLUMNS.replace("u.", "")
+        )))
+        .bind(user.id.0)
+        .bind(&user.login)
+        .bind(&user.display_name)
+        .bind(&user.password_hash)
+        .bind(&user.totp_secret)
+        .bind(user.totp_last_step)
+        .bind(user.installation_admin)
+        .bind(user.disabled)
+        .bind(failed_logins(user.failed_logins))
+        .bind(user.locked_until.map(ts))
+        .bind(ts(user.password_changed_at))
+        .bind(user.last_login_at.map(ts))
+        .bind(ts(user.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(e, "user", user.login.clone()))?;
+        let draft = AuditDraft::new(actor, "user.create").object("user", user.id).details(json!({
+            "login": user.login, "display_name": user.display_name, "installation_admin": user.installation_admin,
+        }));
+        append(&mut tx, &mut sys, &draft).await?;
+        let now = time_fmt::now();
+        for m in memberships {
+            sqlx::query("INSERT INTO memberships (user_id, institution_id, role, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(user.id.0)
+                .bind(m.institution_id.0)
+                .bind(m.role.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    not_found(classify(e, "institution", m.institution_id.to_string()), "institution", m.institution_id)
+                })?;
+            let w = writers
+                .get_mut(&Chain::Institution(m.institution_id))
+                .expect("every membership's chain is locked above");
+            append(&mut tx, w, &membership_draft(actor, user.id, &user.login, None, Some(m.role))).await?;
+        }
+        save_chain(&mut tx, &sys).await?;
+        for w in writers.values() {
+            save_chain(&mut tx, w).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_user(&self, id: UserId) -> Result<Option<User>> {
+        sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1")))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| decode_user(&r))
+            .transpose()
+    }
+
+    async fn find_user_by_login(&self, login: &str) -> Result<Option<User>> {
+        sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.login = $1")))
+            .bind(login)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(|r| decode_user(&r))
+            .transpose()
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.login COLLATE \"C\", u.id")))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(decode_user)
+            .collect()
+    }
+
+    async fn update_user(&self, user: &User, audit: &AuditDraft) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let mut w = load_chain(&mut tx, Chain::System).await?;
+        let done = sqlx::query(
+            "UPDATE users SET display_name = $1, password_hash = $2, totp_secret = $3, totp_last_step = $4, \
+             installation_admin = $5, disabled = $6, failed_logins = $7, locked_until = $8, password_changed_at = $9, \
+             last_login_at = $10 WHERE id = $11",
+        )
+        .bind(&user.display_name)
+        .bind(&user.password_hash)
+        .bind(&user.totp_secret)
+        .bind(user.totp_last_step)
+        .bind(user.installation_admin)
+        .bind(user.disabled)
+        .bind(failed_logins(user.failed_logins))
+        .bind(user.locked_until.map(ts))
+        .bind(ts(user.password_changed_at))
+        .bind(user.last_login_at.map(ts))
+        .bind(user.id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound { what: "user", id: user.id.to_string() });
+        }
+        append(&mut tx, &mut w, audit).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn accept_totp_step(&self, user: UserId, step: i64) -> Result<bool> {
+        // One statement: a concurrent request with the same step waits for the row lock and
+        // then re-checks the condition against the committed value, so it changes nothing.
+        let done = sqlx::query(
+            "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(user.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn memberships(&self, user: UserId) -> Result<Vec<Membership>> {
+        sqlx::query_as::<_, (Uuid, String)>(
+            "SELECT m.institution_id, m.role FROM memberships m JOIN institutions i ON i.id = m.institution_id \
+             WHERE m.user_id = $1 ORDER BY i.created_at, i.id",
+        )
+        .bind(user.0)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|(inst, role)| {
+            Ok(Membership { user_id: user, institution_id: InstitutionId(inst), role: parse_role(&role)? })
+        })
+        .collect()
+    }
+
+    async fn institution_users(&self, scope: &Scope) -> Result<Vec<(User, Role)>> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS}, m.role AS membership_role FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.institution_id = $1 ORDER BY u.login COLLATE \"C\", u.id"
+        )))
+        .bind(scope.institution().0)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((decode_user(r)?, parse_role(&r.try_get::<String, _>("membership_role")?)?)))
+        .collect()
+    }
+
+    async fn set_membership(&self, scope: &Scope, user: UserId, role: Option<Role>, actor: &str) -> Result<()> {
+        let inst = scope.institution().0;
+        let mut tx = self.pool.begin().await?;
+        // The institution's chain lock also serialises changes to its memberships, so the
+        // old role read below is the one being replaced.
+        let mut w = load_chain(&mut tx, scope.chain()).await?;
+        let login: Option<String> =
+            sqlx::query_scalar("SELECT login FROM users WHERE id = $1").bind(user.0).fetch_optional(&mut *tx).await?;
+        let Some(login) = login else {
+            return Err(StoreError::NotFound { what: "user", id: user.to_string() });
+        };
+        let from: Option<String> =
+            sqlx::query_scalar("SELECT role FROM memberships WHERE user_id = $1 AND institution_id = $2")
+                .bind(user.0)
+                .bind(inst)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let from = from.map(|r| parse_role(&r)).transpose()?;
+        if from == role {
+            // Nothing changes, so nothing is audited (as for an unchanged record).
+            return Ok(());
+        }
+        match role {
+            Some(r) => {
+                sqlx::query(
+                    "INSERT INTO memberships (user_id, institution_id, role, created_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (user_id, institution_id) DO UPDATE SET role = excluded.role",
+                )
+                .bind(user.0)
+                .bind(inst)
+                .bind(r.as_str())
+                .bind(time_fmt::now())
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND institution_id = $2")
+                    .bind(user.0)
+                    .bind(inst)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        append(&mut tx, &mut w, &membership_draft(actor, user, &login, from, role)).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_session(&self, s: &Session) -> Result<()> {
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        )))
+        .bind(&s.id_hash)
+        .bind(s.user_id.0)
+        .bind(&s.csrf_token)
+        .bind(s.mfa_pending)
+        .bind(ts(s.created_at))
+        .bind(ts(s.last_seen_at))
+        .bind(ts(s.expires_at))
+        .bind(&s.ip)
+        .bind(&s.user_agent)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| not_found(classify(e, "session", s.id_hash.clone()), "user", s.user_id))?;
+        Ok(())
+    }
+
+    async fn get_session(&self, id_hash: &str) -> Result<Option<Session>> {
+        sqlx::query(AssertSqlSafe(format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id_hash = $1")))
+            .bind(id_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(|r| decode_session(&r))
+            .transpose()
+    }
+
+    async fn touch_session(&self, id_hash: &str, at: OffsetDateTime) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+            .bind(ts(at))
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn list_sessions(&self, user: Option<UserId>) -> Result<Vec<Session>> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE ($1::uuid IS NULL OR user_id = $1) \
+             ORDER BY created_at DESC, id_hash COLLATE \"C\""
+        )))
+        .bind(user.map(|u| u.0))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(decode_session)
+        .collect()
+    }
+
+    async fn revoke_sessions(&self, user: UserId, actor: &str) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let mut w = load_chain(&mut tx, Chain::System).await?;
+        let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let draft = AuditDraft::new(actor, "session.revoke_all")
+            .object("user", user)
+            .details(json!({"user": user, "count": n}));
+        append(&mut tx, &mut w, &draft).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(ts(now)).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
     async fn insert_api_token(&self, t: &ApiToken) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO api_tokens (id, name, token_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
+        let mut w = load_chain(&mut tx, Chain::System).await?;
+        if let Some(user) = t.user_id {
+            let found: Option<Uuid> =
+                sqlx::query_scalar("SELECT id FROM users WHERE id = $1").bind(user.0).fetch_optional(&mut *tx).await?;
+            if found.is_none() {
+                return Err(StoreError::NotFound { what: "user", id: user.to_string() });
+            }
+        }
+        if let Some(inst) = t.institution_id {
+            let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM institutions WHERE id = $1")
+                .bind(inst.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if found.is_none() {
+                return Err(StoreError::NotFound { what: "institution", id: inst.to_string() });
+            }
+        }
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        )))
         .bind(t.id.0)
         .bind(&t.name)
         .bind(&t.token_hash)
+        .bind(t.user_id.map(|u| u.0))
+        .bind(t.institution_id.map(|i| i.0))
+        .bind(t.role.map(Role::as_str))
         .bind(&t.created_by)
         .bind(ts(t.created_at))
+        .bind(t.last_used_at.map(ts))
+        .bind(t.revoked_at.map(ts))
         .execute(&mut *tx)
         .await
         .map_err(|e| classify(e, "api token", t.name.clone()))?;
-        let mut w = load_chain(&mut tx, Chain::System).await?;
         append(
             &mut tx,
             &mut w,
-            &AuditDraft::new(&t.created_by, "api_token.create")
-                .object("api_token", t.id)
-                .details(json!({"name": t.name})),
+            &AuditDraft::new(&t.created_by, "api_token.create").object("api_token", t.id).details(json!({
+                "name": t.name, "user": t.user_id, "institution": t.institution_id, "role": t.role.map(Role::as_str),
+            })),
         )
         .await?;
         save_chain(&mut tx, &w).await?;
@@ -1227,10 +1632,12 @@ impl Store for PgStore {
     }
 
     async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
-        let r = sqlx::query(
+        // A token acts for its user, so a disabled user's tokens stop working with them.
+        let r = sqlx::query(AssertSqlSafe(format!(
             "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL \
-             RETURNING id, name, token_hash, created_by, created_at, last_used_at, revoked_at",
-        )
+             AND (user_id IS NULL OR EXISTS (SELECT 1 FROM users WHERE users.id = api_tokens.user_id AND NOT users.disabled)) \
+             RETURNING {TOKEN_COLUMNS}"
+        )))
         .bind(time_fmt::now())
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -1239,11 +1646,11 @@ impl Store for PgStore {
         r.map(|r| decode_token(&r)).transpose()
     }
 
-    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
-        sqlx::query(
-            "SELECT id, name, token_hash, created_by, created_at, last_used_at, revoked_at FROM api_tokens \
-             ORDER BY created_at, id",
-        )
+    async fn list_api_tokens(&self, user: Option<UserId>) -> Result<Vec<ApiToken>> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE ($1::uuid IS NULL OR user_id = $1) ORDER BY created_at, id"
+        )))
+        .bind(user.map(|u| u.0))
         .fetch_all(&self.pool)
         .await?
         .iter()

@@ -13,12 +13,13 @@ use crate::{
 };
 use async_trait::async_trait;
 use mamori_domain::audit::{AuditDraft, AuditEvent, Chain, ChainHead};
+use mamori_domain::auth::{Membership, Role, Session, User};
 use mamori_domain::evidence::Evidence;
 use mamori_domain::finding::{Finding, FindingStatus, ObjectRef, Severity, StatusChange};
 use mamori_domain::institution::{Institution, InstitutionKind};
 use mamori_domain::job::{Job, JobStatus};
 use mamori_domain::record::{FieldType, RecordKind, Row, Value};
-use mamori_domain::{ApiTokenId, EvidenceId, FindingId, InstitutionId, JobId, RecordId, time_fmt};
+use mamori_domain::{ApiTokenId, EvidenceId, FindingId, InstitutionId, JobId, RecordId, UserId, time_fmt};
 use serde_json::json;
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -295,6 +296,9 @@ fn decode_job(r: &SqliteRow) -> Result<Job> {
 const JOB_COLUMNS: &str = "id, institution_id, kind, status, progress_done, progress_total, message, params, result, \
     error, cancel_requested, runner, created_by, created_at, started_at, heartbeat_at, finished_at";
 
+const TOKEN_COLUMNS: &str =
+    "id, name, token_hash, user_id, institution_id, role, created_by, created_at, last_used_at, revoked_at";
+
 fn decode_token(r: &SqliteRow) -> Result<ApiToken> {
     let opt_ts = |name: &str| -> Result<Option<OffsetDateTime>> {
         r.try_get::<Option<String>, _>(name)?.map(|s| parse_ts(&s)).transpose()
@@ -303,11 +307,107 @@ fn decode_token(r: &SqliteRow) -> Result<ApiToken> {
         id: parse_uuid(&r.try_get::<String, _>("id")?)?.into(),
         name: r.try_get("name")?,
         token_hash: r.try_get("token_hash")?,
+        user_id: opt_uuid(r, "user_id")?.map(UserId),
+        institution_id: opt_uuid(r, "institution_id")?.map(InstitutionId),
+        role: r.try_get::<Option<String>, _>("role")?.map(|s| parse_role(&s)).transpose()?,
         created_by: r.try_get("created_by")?,
         created_at: parse_ts(&r.try_get::<String, _>("created_at")?)?,
         last_used_at: opt_ts("last_used_at")?,
         revoked_at: opt_ts("revoked_at")?,
     })
+}
+
+// ---- users, memberships, sessions -------------------------------------------------------------
+
+fn opt_uuid(r: &SqliteRow, name: &str) -> Result<Option<Uuid>> {
+    r.try_get::<Option<String>, _>(name)?.map(|s| parse_uuid(&s)).transpose()
+}
+
+fn parse_role(s: &str) -> Result<Role> {
+    Role::parse(s).ok_or_else(|| StoreError::Corrupt(format!("role {s:?}")))
+}
+
+/// The failure counter as stored (an `INTEGER` column in both backends): it saturates.
+fn failed_logins(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// Every column of `users`, qualified so that the same list serves joins (`users u`).
+const USER_COLUMNS: &str = "u.id, u.login, u.display_name, u.password_hash, u.totp_secret, u.totp_last_step, \
+    u.installation_admin, u.disabled, u.failed_logins, u.locked_until, u.password_changed_at, u.last_login_at, \
+    u.created_at";
+
+fn decode_user(r: &SqliteRow) -> Result<User> {
+    let opt_ts = |name: &str| -> Result<Option<OffsetDateTime>> {
+        r.try_get::<Option<String>, _>(name)?.map(|s| parse_ts(&s)).transpose()
+    };
+    let failed: i64 = r.try_get("failed_logins")?;
+    Ok(User {
+        id: UserId(parse_uuid(&r.try_get::<String, _>("id")?)?),
+        login: r.try_get("login")?,
+        display_name: r.try_get("display_name")?,
+        password_hash: r.try_get("password_hash")?,
+        totp_secret: r.try_get("totp_secret")?,
+        totp_last_step: r.try_get("totp_last_step")?,
+        installation_admin: r.try_get::<i64, _>("installation_admin")? != 0,
+        disabled: r.try_get::<i64, _>("disabled")? != 0,
+        failed_logins: u32::try_from(failed).map_err(|_| StoreError::Corrupt(format!("failed_logins {failed}")))?,
+        locked_until: opt_ts("locked_until")?,
+        password_changed_at: parse_ts(&r.try_get::<String, _>("password_changed_at")?)?,
+        last_login_at: opt_ts("last_login_at")?,
+        created_at: parse_ts(&r.try_get::<String, _>("created_at")?)?,
+    })
+}
+
+const SESSION_COLUMNS: &str =
+    "id_hash, user_id, csrf_token, mfa_pending, created_at, last_seen_at, expires_at, ip, user_agent";
+
+fn decode_session(r: &SqliteRow) -> Result<Session> {
+    Ok(Session {
+        id_hash: r.try_get("id_hash")?,
+        user_id: UserId(parse_uuid(&r.try_get::<String, _>("user_id")?)?),
+        csrf_token: r.try_get("csrf_token")?,
+        mfa_pending: r.try_get::<i64, _>("mfa_pending")? != 0,
+        created_at: parse_ts(&r.try_get::<String, _>("created_at")?)?,
+        last_seen_at: parse_ts(&r.try_get::<String, _>("last_seen_at")?)?,
+        expires_at: parse_ts(&r.try_get::<String, _>("expires_at")?)?,
+        ip: r.try_get("ip")?,
+        user_agent: r.try_get("user_agent")?,
+    })
+}
+
+/// Memberships given with a new user must be that user's, one per institution.
+fn check_memberships(user: &User, memberships: &[Membership]) -> Result<()> {
+    for (i, m) in memberships.iter().enumerate() {
+        if m.user_id != user.id {
+            return Err(StoreError::Invalid(format!("membership {i} is not for user {}", user.id)));
+        }
+        if memberships[..i].iter().any(|o| o.institution_id == m.institution_id) {
+            return Err(StoreError::Invalid(format!("institution {} is given twice", m.institution_id)));
+        }
+    }
+    Ok(())
+}
+
+/// The audit entry for a membership that was set (`to: Some`) or removed (`to: None`).
+fn membership_draft(actor: &str, user: UserId, login: &str, from: Option<Role>, to: Option<Role>) -> AuditDraft {
+    let from = from.map(Role::as_str);
+    match to {
+        Some(to) => AuditDraft::new(actor, "membership.set")
+            .object("user", user)
+            .details(json!({"user": user, "login": login, "from": from, "to": to.as_str()})),
+        None => AuditDraft::new(actor, "membership.remove")
+            .object("user", user)
+            .details(json!({"user": user, "login": login, "from": from})),
+    }
+}
+
+/// A foreign key broken by a write means the row it names does not exist.
+fn not_found(e: StoreError, what: &'static str, id: impl std::fmt::Display) -> StoreError {
+    match e {
+        StoreError::Referenced { .. } => StoreError::NotFound { what, id: id.to_string() },
+        other => other,
+    }
 }
 
 impl SqliteStore {
@@ -1072,16 +1172,315 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn create_user(&self, user: &User, memberships: &[Membership], actor: &str) -> Result<()> {
+        check_memberships(user, memberships)?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO users ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            USER_COLUMNS.replace("u.", "")
+        )))
+        .bind(id_str(user.id))
+        .bind(&user.login)
+        .bind(&user.display_name)
+        .bind(&user.password_hash)
+        .bind(&user.totp_secret)
+        .bind(user.totp_last_step)
+        .bind(i64::from(user.installation_admin))
+        .bind(i64::from(user.disabled))
+        .bind(failed_logins(user.failed_logins))
+        .bind(user.locked_until.map(ts))
+        .bind(ts(user.password_changed_at))
+        .bind(user.last_login_at.map(ts))
+        .bind(ts(user.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify_write(e, "user", user.login.clone()))?;
+        let mut sys = load_chain(&mut tx, Chain::System).await?;
+        let draft = AuditDraft::new(actor, "user.create").object("user", user.id).details(json!({
+            "login": user.login, "display_name": user.display_name, "installation_admin": user.installation_admin,
+        }));
+        append(&mut tx, &mut sys, &draft).await?;
+        save_chain(&mut tx, &sys).await?;
+        let now = ts(time_fmt::now());
+        for m in memberships {
+            sqlx::query("INSERT INTO memberships (user_id, institution_id, role, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(id_str(user.id))
+                .bind(id_str(m.institution_id))
+                .bind(m.role.as_str())
+                .bind(&now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    not_found(
+                        classify_write(e, "institution", m.institution_id.to_string()),
+                        "institution",
+                        m.institution_id,
+                    )
+                })?;
+            let mut w = load_chain(&mut tx, Chain::Institution(m.institution_id)).await?;
+            append(&mut tx, &mut w, &membership_draft(actor, user.id, &user.login, None, Some(m.role))).await?;
+            save_chain(&mut tx, &w).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_user(&self, id: UserId) -> Result<Option<User>> {
+        sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1")))
+            .bind(id_str(id))
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| decode_user(&r))
+            .transpose()
+    }
+
+    async fn find_user_by_login(&self, login: &str) -> Result<Option<User>> {
+        sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.login = $1")))
+            .bind(login)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| decode_user(&r))
+            .transpose()
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.login, u.id")))
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(decode_user)
+            .collect()
+    }
+
+    async fn update_user(&self, user: &User, audit: &AuditDraft) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE users SET display_name = $1, password_hash = $2, totp_secret = $3, totp_last_step = $4, \
+             installation_admin = $5, disabled = $6, failed_logins = $7, locked_until = $8, password_changed_at = $9, \
+             last_login_at = $10 WHERE id = $11",
+        )
+        .bind(&user.display_name)
+        .bind(&user.password_hash)
+        .bind(&user.totp_secret)
+        .bind(user.totp_last_step)
+        .bind(i64::from(user.installation_admin))
+        .bind(i64::from(user.disabled))
+        .bind(failed_logins(user.failed_logins))
+        .bind(user.locked_until.map(ts))
+        .bind(ts(user.password_changed_at))
+        .bind(user.last_login_at.map(ts))
+        .bind(id_str(user.id))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound { what: "user", id: user.id.to_string() });
+        }
+        let mut w = load_chain(&mut tx, Chain::System).await?;
+        append(&mut tx, &mut w, audit).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn accept_totp_step(&self, user: UserId, step: i64) -> Result<bool> {
+        // One statement: the check and the write cannot be separated by another request.
+        let done = sqlx::query(
+            "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(id_str(user))
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn memberships(&self, user: UserId) -> Result<Vec<Membership>> {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT m.institution_id, m.role FROM memberships m JOIN institutions i ON i.id = m.institution_id \
+             WHERE m.user_id = $1 ORDER BY i.created_at, i.id",
+        )
+        .bind(id_str(user))
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(|(inst, role)| {
+            Ok(Membership { user_id: user, institution_id: InstitutionId(parse_uuid(inst)?), role: parse_role(role)? })
+        })
+        .collect()
+    }
+
+    async fn institution_users(&self, scope: &Scope) -> Result<Vec<(User, Role)>> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS}, m.role AS membership_role FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.institution_id = $1 ORDER BY u.login, u.id"
+        )))
+        .bind(id_str(scope.institution()))
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(|r| Ok((decode_user(r)?, parse_role(&r.try_get::<String, _>("membership_role")?)?)))
+        .collect()
+    }
+
+    async fn set_membership(&self, scope: &Scope, user: UserId, role: Option<Role>, actor: &str) -> Result<()> {
+        let inst = id_str(scope.institution());
+        let mut tx = self.begin_write().await?;
+        let login: Option<String> = sqlx::query_scalar("SELECT login FROM users WHERE id = $1")
+            .bind(id_str(user))
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(login) = login else {
+            return Err(StoreError::NotFound { what: "user", id: user.to_string() });
+        };
+        let from: Option<String> =
+            sqlx::query_scalar("SELECT role FROM memberships WHERE user_id = $1 AND institution_id = $2")
+                .bind(id_str(user))
+                .bind(&inst)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let from = from.map(|r| parse_role(&r)).transpose()?;
+        if from == role {
+            // Nothing changes, so nothing is audited (as for an unchanged record).
+            return Ok(());
+        }
+        match role {
+            Some(r) => {
+                sqlx::query(
+                    "INSERT INTO memberships (user_id, institution_id, role, created_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (user_id, institution_id) DO UPDATE SET role = excluded.role",
+                )
+                .bind(id_str(user))
+                .bind(&inst)
+                .bind(r.as_str())
+                .bind(ts(time_fmt::now()))
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND institution_id = $2")
+                    .bind(id_str(user))
+                    .bind(&inst)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let mut w = load_chain(&mut tx, scope.chain()).await?;
+        append(&mut tx, &mut w, &membership_draft(actor, user, &login, from, role)).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_session(&self, s: &Session) -> Result<()> {
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        )))
+        .bind(&s.id_hash)
+        .bind(id_str(s.user_id))
+        .bind(&s.csrf_token)
+        .bind(i64::from(s.mfa_pending))
+        .bind(ts(s.created_at))
+        .bind(ts(s.last_seen_at))
+        .bind(ts(s.expires_at))
+        .bind(&s.ip)
+        .bind(&s.user_agent)
+        .execute(&self.writer)
+        .await
+        .map_err(|e| not_found(classify_write(e, "session", s.id_hash.clone()), "user", s.user_id))?;
+        Ok(())
+    }
+
+    async fn get_session(&self, id_hash: &str) -> Result<Option<Session>> {
+        sqlx::query(AssertSqlSafe(format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id_hash = $1")))
+            .bind(id_hash)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| decode_session(&r))
+            .transpose()
+    }
+
+    async fn touch_session(&self, id_hash: &str, at: OffsetDateTime) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+            .bind(ts(at))
+            .bind(id_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.writer).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn list_sessions(&self, user: Option<UserId>) -> Result<Vec<Session>> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE ($1 IS NULL OR user_id = $1) ORDER BY created_at DESC, id_hash"
+        )))
+        .bind(user.map(id_str))
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(decode_session)
+        .collect()
+    }
+
+    async fn revoke_sessions(&self, user: UserId, actor: &str) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id_str(user))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let mut w = load_chain(&mut tx, Chain::System).await?;
+        let draft = AuditDraft::new(actor, "session.revoke_all")
+            .object("user", user)
+            .details(json!({"user": user, "count": n}));
+        append(&mut tx, &mut w, &draft).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<u64> {
+        let done =
+            sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(ts(now)).execute(&self.writer).await?;
+        Ok(done.rows_affected())
+    }
+
     async fn insert_api_token(&self, t: &ApiToken) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO api_tokens (id, name, token_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
+        if let Some(user) = t.user_id {
+            let found: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+                .bind(id_str(user))
+                .fetch_optional(&mut *tx)
+                .await?;
+            if found.is_none() {
+                return Err(StoreError::NotFound { what: "user", id: user.to_string() });
+            }
+        }
+        if let Some(inst) = t.institution_id {
+            let found: Option<String> = sqlx::query_scalar("SELECT id FROM institutions WHERE id = $1")
+                .bind(id_str(inst))
+                .fetch_optional(&mut *tx)
+                .await?;
+            if found.is_none() {
+                return Err(StoreError::NotFound { what: "institution", id: inst.to_string() });
+            }
+        }
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        )))
         .bind(id_str(t.id))
         .bind(&t.name)
         .bind(&t.token_hash)
+        .bind(t.user_id.map(id_str))
+        .bind(t.institution_id.map(id_str))
+        .bind(t.role.map(Role::as_str))
         .bind(&t.created_by)
         .bind(ts(t.created_at))
+        .bind(t.last_used_at.map(ts))
+        .bind(t.revoked_at.map(ts))
         .execute(&mut *tx)
         .await
         .map_err(|e| classify_write(e, "api token", t.name.clone()))?;
@@ -1089,9 +1488,9 @@ impl Store for SqliteStore {
         append(
             &mut tx,
             &mut w,
-            &AuditDraft::new(&t.created_by, "api_token.create")
-                .object("api_token", t.id)
-                .details(json!({"name": t.name})),
+            &AuditDraft::new(&t.created_by, "api_token.create").object("api_token", t.id).details(json!({
+                "name": t.name, "user": t.user_id, "institution": t.institution_id, "role": t.role.map(Role::as_str),
+            })),
         )
         .await?;
         save_chain(&mut tx, &w).await?;
@@ -1100,10 +1499,12 @@ impl Store for SqliteStore {
     }
 
     async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
-        let r = sqlx::query(
+        // A token acts for its user, so a disabled user's tokens stop working with them.
+        let r = sqlx::query(AssertSqlSafe(format!(
             "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL \
-             RETURNING id, name, token_hash, created_by, created_at, last_used_at, revoked_at",
-        )
+             AND (user_id IS NULL OR EXISTS (SELECT 1 FROM users WHERE users.id = api_tokens.user_id AND users.disabled = 0)) \
+             RETURNING {TOKEN_COLUMNS}"
+        )))
         .bind(ts(time_fmt::now()))
         .bind(token_hash)
         .fetch_optional(&self.writer)
@@ -1111,13 +1512,16 @@ impl Store for SqliteStore {
         r.map(|r| decode_token(&r)).transpose()
     }
 
-    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
-        sqlx::query("SELECT id, name, token_hash, created_by, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY created_at, id")
-            .fetch_all(&self.reader)
-            .await?
-            .iter()
-            .map(decode_token)
-            .collect()
+    async fn list_api_tokens(&self, user: Option<UserId>) -> Result<Vec<ApiToken>> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE ($1 IS NULL OR user_id = $1) ORDER BY created_at, id"
+        )))
+        .bind(user.map(id_str))
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(decode_token)
+        .collect()
     }
 
     async fn revoke_api_token(&self, id: ApiTokenId, actor: &str) -> Result<bool> {
@@ -1142,5 +1546,43 @@ impl SqliteStore {
     #[allow(dead_code)]
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database written by a build that knew only schema 1 upgrades, and its console
+    /// tokens keep working (no user, no narrowing).
+    #[tokio::test]
+    async fn schema_1_upgrades_with_its_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mamori.db");
+        let id = ApiTokenId::new();
+        {
+            let pool =
+                SqlitePoolOptions::new().connect_with(connect_options(&path).create_if_missing(true)).await.unwrap();
+            let mut conn = pool.acquire().await.unwrap();
+            migrate::migrator(&migrate::SQLITE[..1]).run_direct(None, &mut *conn, false).await.unwrap();
+            sqlx::query(
+                "INSERT INTO api_tokens (id, name, token_hash, created_by, created_at) VALUES ($1, 'old', 'h', 'cli:root', $2)",
+            )
+            .bind(id_str(id))
+            .bind(ts(time_fmt::now()))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+            drop(conn);
+            pool.close().await;
+        }
+        let err = SqliteStore::open(&path, OpenOptions { create: false, migrate: false }).await.unwrap_err();
+        assert!(matches!(err, StoreError::SchemaOutdated { found: 1, supported: 2 }), "{err:?}");
+        let store = SqliteStore::open(&path, OpenOptions { create: false, migrate: true }).await.unwrap();
+        assert!(store.schema_status().await.unwrap().up_to_date());
+        let t = store.use_api_token("h").await.unwrap().expect("the old token still works");
+        assert_eq!((t.id, t.user_id, t.institution_id, t.role), (id, None, None, None));
+        let migrated = store.audit_events(Chain::System, 0, 10).await.unwrap();
+        assert_eq!(migrated.last().map(|e| e.details.as_str()), Some(r#"{"from":1,"to":2}"#));
     }
 }

@@ -1,19 +1,23 @@
-//! `/api/v1`: JSON in and out, errors as `{"error": {"code", "message"}}` with a stable code.
+//! `/api/v1`: JSON, bearer API tokens only (cookies are never read here, so CSRF does not
+//! apply). A token acts with at most its user's rights, narrowed to its institution and
+//! role; a console token (`mamori token create`) acts as the installation administrator.
+//! Errors are `{"error": {"code", "message"}}` with a stable code.
 
 use crate::AppState;
-use crate::status::browser_lang;
+use crate::pages::lang_from_headers;
+use axum::Extension;
 use axum::Json;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use mamori_domain::JobId;
-use mamori_domain::job::JobStatus;
+use mamori_domain::auth::{Membership, Permission, User};
+use mamori_domain::job::{Job, JobStatus};
+use mamori_domain::{InstitutionId, JobId};
 use mamori_i18n::Lang;
-use mamori_store::{ApiToken, JobQuery, JobScope, StoreError, hash_secret};
+use mamori_store::{ApiToken, JobQuery, JobScope, Scope, StoreError, hash_secret};
 use serde::Deserialize;
 
-pub(crate) struct ApiError {
+pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
@@ -22,6 +26,15 @@ pub(crate) struct ApiError {
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, lang: Lang, key: &str) -> Self {
         Self { status, code, message: lang.t(key) }
+    }
+    pub fn not_found(lang: Lang) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", lang, "api-not-found")
+    }
+    pub fn forbidden(lang: Lang) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", lang, "api-forbidden")
+    }
+    fn invalid(lang: Lang) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-request", lang, "api-invalid")
     }
 
     fn store(e: StoreError, lang: Lang) -> Self {
@@ -53,88 +66,204 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The API token that authenticated the request.
-#[derive(Clone)]
-pub(crate) struct Caller(pub ApiToken);
+/// Who is calling the API.
+#[derive(Clone, Debug)]
+pub struct ApiCaller {
+    pub token: ApiToken,
+    /// `None` for a console token.
+    pub user: Option<User>,
+    pub memberships: Vec<Membership>,
+}
 
-pub(crate) async fn require_token(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let lang = browser_lang(req.headers());
-    let presented = req
-        .headers()
+impl ApiCaller {
+    fn admin(&self) -> bool {
+        self.user.as_ref().is_none_or(|u| u.installation_admin)
+    }
+
+    /// The user's right, narrowed by the token's institution and role.
+    pub fn can(&self, inst: InstitutionId, p: Permission) -> bool {
+        if self.token.institution_id.is_some_and(|i| i != inst) {
+            return false;
+        }
+        if self.token.role.is_some_and(|r| !r.allows(p)) {
+            return false;
+        }
+        self.admin() || self.memberships.iter().any(|m| m.institution_id == inst && m.role.allows(p))
+    }
+
+    /// Installation-wide work (jobs of no institution): console or administrator tokens
+    /// not narrowed to one institution.
+    fn can_system(&self) -> bool {
+        self.admin() && self.token.institution_id.is_none()
+    }
+
+    fn actor(&self) -> String {
+        format!("token:{}", self.token.id)
+    }
+}
+
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiCaller, ApiError> {
+    let lang = lang_from_headers(headers);
+    let unauthenticated = || ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", lang, "api-unauthenticated");
+    let secret = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .filter(|t| !t.is_empty());
-    let Some(secret) = presented else {
-        return ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", lang, "api-unauthenticated").into_response();
+        .filter(|t| !t.is_empty())
+        .ok_or_else(unauthenticated)?;
+    let token = state
+        .store
+        .use_api_token(&hash_secret(secret))
+        .await
+        .map_err(|e| ApiError::store(e, lang))?
+        .ok_or_else(unauthenticated)?;
+    let (user, memberships) = match token.user_id {
+        None => (None, vec![]),
+        Some(uid) => {
+            let user =
+                state.store.get_user(uid).await.map_err(|e| ApiError::store(e, lang))?.ok_or_else(unauthenticated)?;
+            if user.disabled {
+                return Err(unauthenticated());
+            }
+            let m = state.store.memberships(uid).await.map_err(|e| ApiError::store(e, lang))?;
+            (Some(user), m)
+        }
     };
-    match state.store.use_api_token(&hash_secret(secret)).await {
-        Ok(Some(token)) => {
-            req.extensions_mut().insert(Caller(token));
-            next.run(req).await
-        }
-        Ok(None) => {
-            ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", lang, "api-unauthenticated").into_response()
-        }
-        Err(e) => ApiError::store(e, lang).into_response(),
-    }
+    Ok(ApiCaller { token, user, memberships })
+}
+
+pub async fn me(headers: HeaderMap, Extension(c): Extension<ApiCaller>) -> Response {
+    let _ = lang_from_headers(&headers);
+    Json(serde_json::json!({
+        "token": {"id": c.token.id, "name": c.token.name, "institution": c.token.institution_id, "role": c.token.role},
+        "user": c.user.as_ref().map(|u| serde_json::json!({"id": u.id, "login": u.login, "display_name": u.display_name, "installation_admin": u.installation_admin})),
+        "memberships": c.memberships,
+    }))
+    .into_response()
+}
+
+pub async fn institutions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(c): Extension<ApiCaller>,
+) -> Result<Response, ApiError> {
+    let lang = lang_from_headers(&headers);
+    let list: Vec<_> = state
+        .store
+        .list_institutions()
+        .await
+        .map_err(|e| ApiError::store(e, lang))?
+        .into_iter()
+        .filter(|i| c.can(i.id, Permission::ViewDashboard))
+        .collect();
+    Ok(Json(serde_json::json!({"institutions": list})).into_response())
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct JobsParams {
+pub struct JobsParams {
     institution: Option<String>,
     status: Option<String>,
     limit: Option<u32>,
 }
 
-pub(crate) async fn list_jobs(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(p): Query<JobsParams>,
-) -> Result<Response, ApiError> {
-    let lang = browser_lang(&headers);
-    let bad = || ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-request", lang, "api-invalid");
-    let scope = match p.institution.as_deref() {
-        None => JobScope::All,
-        Some(s) => JobScope::Institution(s.parse().map_err(|_| bad())?),
-    };
-    let status = p.status.as_deref().map(|s| JobStatus::parse(s).ok_or_else(bad)).transpose()?;
-    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
-    let jobs = state.store.list_jobs(&JobQuery { scope, status, limit }).await.map_err(|e| ApiError::store(e, lang))?;
-    Ok(Json(serde_json::json!({"jobs": jobs})).into_response())
-}
-
-fn job_id(s: &str, lang: Lang) -> Result<JobId, ApiError> {
-    s.parse().map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "not-found", lang, "api-not-found"))
-}
-
-pub(crate) async fn get_job(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let lang = browser_lang(&headers);
-    let id = job_id(&id, lang)?;
-    match state.store.get_job(id).await.map_err(|e| ApiError::store(e, lang))? {
-        Some(job) => Ok(Json(job).into_response()),
-        None => Err(ApiError::new(StatusCode::NOT_FOUND, "not-found", lang, "api-not-found")),
+fn may_view(c: &ApiCaller, job: &Job, p: Permission) -> bool {
+    match job.institution_id {
+        Some(i) => c.can(i, p),
+        None => c.can_system(),
     }
 }
 
-pub(crate) async fn cancel_job(
+pub async fn list_jobs(
     State(state): State<AppState>,
     headers: HeaderMap,
-    axum::Extension(caller): axum::Extension<Caller>,
+    Extension(c): Extension<ApiCaller>,
+    Query(p): Query<JobsParams>,
+) -> Result<Response, ApiError> {
+    let lang = lang_from_headers(&headers);
+    let scope = match p.institution.as_deref() {
+        None if c.can_system() => JobScope::All,
+        None => match c.token.institution_id {
+            Some(i) => JobScope::Institution(i),
+            None => return Err(ApiError::invalid(lang)),
+        },
+        Some(s) => {
+            let i: InstitutionId = s.parse().map_err(|_| ApiError::invalid(lang))?;
+            if !c.can(i, Permission::ViewJobs) {
+                return Err(ApiError::forbidden(lang));
+            }
+            JobScope::Institution(i)
+        }
+    };
+    let status = p.status.as_deref().map(|s| JobStatus::parse(s).ok_or_else(|| ApiError::invalid(lang))).transpose()?;
+    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
+    let jobs = state.store.list_jobs(&JobQuery { scope, status, limit }).await.map_err(|e| ApiError::store(e, lang))?;
+    let jobs: Vec<_> = jobs.into_iter().filter(|j| may_view(&c, j, Permission::ViewJobs)).collect();
+    Ok(Json(serde_json::json!({"jobs": jobs})).into_response())
+}
+
+async fn visible_job(state: &AppState, c: &ApiCaller, id: &str, p: Permission, lang: Lang) -> Result<Job, ApiError> {
+    let id: JobId = id.parse().map_err(|_| ApiError::not_found(lang))?;
+    match state.store.get_job(id).await.map_err(|e| ApiError::store(e, lang))? {
+        // Someone else's job does not exist, as far as this caller can tell.
+        Some(job) if may_view(c, &job, Permission::ViewJobs) => {
+            if may_view(c, &job, p) {
+                Ok(job)
+            } else {
+                Err(ApiError::forbidden(lang))
+            }
+        }
+        _ => Err(ApiError::not_found(lang)),
+    }
+}
+
+pub async fn get_job(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(c): Extension<ApiCaller>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let lang = browser_lang(&headers);
-    let id = job_id(&id, lang)?;
-    let actor = format!("token:{}", caller.0.id);
-    let job = state.store.request_job_cancel(id, &actor).await.map_err(|e| ApiError::store(e, lang))?;
+    let lang = lang_from_headers(&headers);
+    Ok(Json(visible_job(&state, &c, &id, Permission::ViewJobs, lang).await?).into_response())
+}
+
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(c): Extension<ApiCaller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let lang = lang_from_headers(&headers);
+    let job = visible_job(&state, &c, &id, Permission::CancelJobs, lang).await?;
+    let job = state.store.request_job_cancel(job.id, &c.actor()).await.map_err(|e| ApiError::store(e, lang))?;
     Ok((StatusCode::ACCEPTED, Json(job)).into_response())
 }
 
-pub(crate) async fn not_found(headers: HeaderMap) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not-found", browser_lang(&headers), "api-not-found")
+#[derive(Debug, Deserialize)]
+pub struct AuditParams {
+    limit: Option<u32>,
+}
+
+pub async fn audit_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(scope): Extension<Scope>,
+    Query(p): Query<AuditParams>,
+) -> Result<Response, ApiError> {
+    let lang = lang_from_headers(&headers);
+    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
+    let head = state
+        .store
+        .audit_heads()
+        .await
+        .map_err(|e| ApiError::store(e, lang))?
+        .into_iter()
+        .find(|h| h.chain == scope.chain())
+        .map_or(0, |h| h.seq);
+    let events = state
+        .store
+        .audit_events(scope.chain(), head.saturating_sub(u64::from(limit)), limit)
+        .await
+        .map_err(|e| ApiError::store(e, lang))?;
+    Ok(Json(serde_json::json!({"events": events})).into_response())
 }

@@ -173,3 +173,178 @@ problem-tls = TLS handshake failed
 problem-auth-failed = authentication failed
 problem-database-missing = the database does not exist
 problem-cannot-open = cannot open the database file
+
+## Web: common
+web-footer = cybersecurity operations for medical institutions
+web-back-to-top = Back to the top
+web-forbidden-title = You may not open this page
+web-forbidden-body = If you need access, ask your institution's administrator.
+web-not-found-title = Page not found
+web-not-found-body = Check the address.
+web-csrf-title = The request was not accepted
+web-csrf-body = The page expired or the request came from another site. Reopen the page and try again.
+web-error-title = Something went wrong
+web-error-body = The server had a problem. If it persists, contact the administrator.
+web-error-code = The code is not right. Enter the current 6 digits from your authenticator app.
+web-error-display-name = Enter a name.
+web-error-kind = Choose a kind.
+web-error-login-format = Login names are 3 to 64 characters of a-z, 0-9 and ". _ - @".
+web-error-password-mismatch = The passwords do not match.
+nav-dashboard = Dashboard
+nav-jobs = Jobs
+nav-audit = Audit log
+nav-users = Users and roles
+nav-institutions = Switch institution
+nav-institutions-admin = Institutions
+nav-users-admin = Users
+nav-audit-system = System audit log
+nav-logout = Log out
+field-login = Login name
+field-display-name = Name
+field-password = Password
+field-password-confirm = Password (again)
+field-code = Code (6 digits)
+field-institution-name = Institution name
+field-institution-kind = Kind
+password-rule = At least 8 characters mixing letters, digits and symbols (not containing the login name, not a well-known password). Two-factor authentication is mandatory, so periodic changes are not required.
+password-problem-too-short = The password is shorter than 8 characters.
+password-problem-too-long = The password is too long (256 characters at most).
+password-problem-not-mixed = The password must contain letters, digits and symbols.
+password-problem-contains-login = The password must not contain the login name.
+password-problem-common = That password is too easy to guess.
+mfa-enrol-lead = Scan the QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, …) and enter the 6-digit code it shows.
+mfa-secret-label = If you cannot scan it, enter this key:
+role-admin = Administrator
+role-operator = Operator
+role-auditor = Auditor
+role-vendor = Vendor
+role-admin-desc = Everything in this institution, including its users and roles.
+role-operator-desc = Edits data such as the ledgers and runs jobs (imports, scans, …).
+role-auditor-desc = Reads everything including the audit log; changes nothing.
+role-vendor-desc = Only the vendor pages of the institutions assigned to it.
+ledger-assets = Devices
+ledger-software = Software
+ledger-staff = Staff
+ledger-accounts = Accounts
+ledger-vendors = Vendors
+ledger-remote-maintenance = Remote maintenance
+severity-critical = Critical
+severity-high = High
+severity-medium = Medium
+severity-low = Low
+
+## Web: first run
+setup-title = First-run setup
+setup-mfa-title = Register two-factor authentication
+setup-lead = Register mamori's first administrator (of the whole installation). You need the setup token printed when the server started.
+setup-token = Setup token
+setup-token-hint-web = Printed by mamori init or mamori serve.
+setup-error-token = The setup token is wrong or has expired. Restart mamori serve to get a new one.
+setup-admin = Administrator
+setup-institution = Institution (you can add more later)
+setup-next = Next: two-factor authentication
+setup-finish = Finish setup
+
+## Web: login
+login-title = Log in
+login-mfa-title = Enter your code
+login-next = Next
+login-submit = Log in
+login-cancel = Cancel and go back to login
+login-hint = After repeated failures, logging in is blocked for a while.
+login-failed = The login name or password is wrong, or the account cannot log in now.
+login-code-failed = The code is not right.
+login-mfa-lead = Enter the 6-digit code from your authenticator app.
+
+## Web: dashboard
+dashboard-title = Dashboard
+dashboard-choose = Choose an institution.
+dashboard-no-institution = There is no institution you can use yet.
+dashboard-findings = Open findings
+dashboard-ledgers = Ledger entries
+dashboard-jobs = Recent jobs
+dashboard-audit = Audit log entries
+dashboard-audit-hint = Every action is recorded in a hash chain that shows tampering.
+
+## Web: jobs
+jobs-title = Jobs
+jobs-lead = Long work such as imports, scans and verifications. Progress updates by itself.
+jobs-cancel = Cancel
+
+## Web: audit log
+audit-title = Audit log
+audit-institution-heading = What was done in this institution.
+audit-system-heading = What was done across the installation (logins, user management, …).
+audit-filter-action = Action
+audit-filter-actor = Actor
+audit-filter = Filter
+audit-details = Details
+audit-shown-of = Showing the newest { $shown } of { $total } entries.
+audit-verify-button = Verify for tampering
+audit-verify-running = Verification is taking a while. See the result on the jobs page.
+audit-web-ok = No tampering detected.
+
+## Web: users and roles
+users-title = Users and roles
+users-role = Role
+users-mfa = Two-factor
+users-mfa-yes = registered
+users-mfa-pending = at first login
+users-mfa-first-login = The user registers two-factor authentication at first login.
+users-disabled = disabled
+users-locked = locked for now
+users-active = active
+users-state = State
+users-last-login = Last login
+users-remove = Remove from this institution
+users-change = Change
+users-new = Register a new user
+users-existing = Add an existing user
+users-initial-password = Initial password
+users-add = Add
+users-saved = Saved.
+users-installation-admin = Installation administrator
+users-enable = Enable
+users-disable = Disable
+users-revoke-sessions = End their sessions
+users-roles-heading = Roles
+users-error-role = Choose a role.
+users-error-self = You cannot change your own role or state. Ask another administrator.
+users-error-login-taken = That login name is taken.
+users-error-unknown-login = No user has that login name.
+
+## Web: institutions and users (administrator)
+institutions-title = Institutions
+institutions-add = Add an institution
+institutions-open = Open
+institutions-error-name = Enter the institution's name.
+institutions-error-code = The medical institution code is 7 to 10 digits.
+admin-users-title = Users
+
+## Web: profile
+profile-title = Profile
+profile-password = Change password
+profile-current-password = Current password
+profile-new-password = New password
+profile-change = Change
+profile-error-current = The current password is not right.
+profile-error-same = The new password is the same as the current one.
+profile-mfa = Two-factor authentication (authenticator app)
+profile-mfa-hint = Use this when you move to a new phone.
+profile-mfa-start = Register again
+profile-mfa-confirm = Register
+profile-mfa-done = Your authenticator app has been registered again.
+profile-sessions = Sessions
+profile-last-seen = Last activity
+profile-browser = Browser
+profile-this-session = this one
+profile-tokens = API tokens
+profile-token-scope = Scope
+profile-token-institution = Institution
+profile-token-role = Role limit
+profile-token-all-institutions = all my institutions
+profile-token-my-role = up to my own role
+profile-token-create = Issue
+profile-token-created = Issued an API token:
+profile-token-revoke = Revoke
+api-forbidden = You may not do this.

@@ -173,3 +173,178 @@ problem-tls = TLS の確立に失敗しました
 problem-auth-failed = 認証に失敗しました
 problem-database-missing = データベースがありません
 problem-cannot-open = データベースファイルを開けません
+
+## Web 画面: 共通
+web-footer = 医療機関のサイバーセキュリティ対策を支援します
+web-back-to-top = トップへ戻る
+web-forbidden-title = この画面を表示する権限がありません
+web-forbidden-body = 権限が必要な場合は、医療機関のシステム管理者に依頼してください。
+web-not-found-title = ページが見つかりません
+web-not-found-body = アドレスが正しいか確認してください。
+web-csrf-title = 操作を受け付けられませんでした
+web-csrf-body = 画面の有効期限が切れたか、別のサイトからの送信です。画面を開き直して、もう一度操作してください。
+web-error-title = 処理できませんでした
+web-error-body = サーバで問題が発生しました。時間をおいても解決しない場合は、システム管理者に連絡してください。
+web-error-code = 確認コードが正しくありません。認証アプリに表示されている最新の 6 桁を入力してください。
+web-error-display-name = 氏名を入力してください。
+web-error-kind = 種別を選択してください。
+web-error-login-format = ログイン名は半角英小文字・数字・「. _ - @」の 3〜64 文字で入力してください。
+web-error-password-mismatch = 確認用のパスワードが一致しません。
+nav-dashboard = ダッシュボード
+nav-jobs = ジョブ
+nav-audit = 監査ログ
+nav-users = 利用者と権限
+nav-institutions = 医療機関の切替
+nav-institutions-admin = 医療機関の管理
+nav-users-admin = 利用者の管理
+nav-audit-system = システム監査ログ
+nav-logout = ログアウト
+field-login = ログイン名
+field-display-name = 氏名
+field-password = パスワード
+field-password-confirm = パスワード（確認）
+field-code = 確認コード（6 桁）
+field-institution-name = 医療機関名
+field-institution-kind = 種別
+password-rule = パスワードは英字・数字・記号を混在させた 8 文字以上にしてください（ログイン名を含むもの、推測されやすいものは使えません）。二要素認証を必須としているため、定期的な変更は不要です。
+password-problem-too-short = パスワードが 8 文字未満です。
+password-problem-too-long = パスワードが長すぎます（256 文字まで）。
+password-problem-not-mixed = パスワードには英字・数字・記号をそれぞれ含めてください。
+password-problem-contains-login = パスワードにログイン名を含めることはできません。
+password-problem-common = 推測されやすいパスワードは使えません。
+mfa-enrol-lead = 認証アプリ（Google Authenticator、Microsoft Authenticator など）で QR コードを読み取り、表示された 6 桁の確認コードを入力してください。
+mfa-secret-label = QR コードを読み取れない場合は、次のキーを入力してください:
+role-admin = システム管理者
+role-operator = 担当者
+role-auditor = 閲覧者
+role-vendor = 事業者
+role-admin-desc = この医療機関のすべての操作と、利用者・権限の管理ができます。
+role-operator-desc = 台帳などのデータの編集と、ジョブ（取込み・検査など）の実行ができます。
+role-auditor-desc = 監査ログを含むすべての情報を閲覧できます。変更はできません。
+role-vendor-desc = 割り当てられた医療機関の、事業者向けの画面だけを利用できます。
+ledger-assets = 機器台帳
+ledger-software = ソフトウェア台帳
+ledger-staff = 職員名簿
+ledger-accounts = アカウント台帳
+ledger-vendors = 事業者台帳
+ledger-remote-maintenance = リモートメンテナンス接続台帳
+severity-critical = 緊急
+severity-high = 高
+severity-medium = 中
+severity-low = 低
+
+## Web 画面: 初回セットアップ
+setup-title = 初回セットアップ
+setup-mfa-title = 二要素認証の登録
+setup-lead = mamori の最初の管理者（システム全体の管理者）を登録します。サーバの起動時に表示されたセットアップ用トークンが必要です。
+setup-token = セットアップ用トークン
+setup-token-hint-web = mamori init または mamori serve を実行した画面に表示されています。
+setup-error-token = セットアップ用トークンが正しくないか、期限が切れています。mamori serve を起動し直すと新しいトークンが表示されます。
+setup-admin = 管理者
+setup-institution = 医療機関（後から追加することもできます）
+setup-next = 次へ（二要素認証の登録）
+setup-finish = 登録を完了する
+
+## Web 画面: ログイン
+login-title = ログイン
+login-mfa-title = 確認コードの入力
+login-next = 次へ
+login-submit = ログイン
+login-cancel = 中止してログイン画面に戻る
+login-hint = 一定回数続けて失敗すると、しばらくの間ログインできなくなります。
+login-failed = ログイン名またはパスワードが正しくないか、現在ログインできない状態です。
+login-code-failed = 確認コードが正しくありません。
+login-mfa-lead = 認証アプリに表示されている 6 桁の確認コードを入力してください。
+
+## Web 画面: ダッシュボード
+dashboard-title = ダッシュボード
+dashboard-choose = 表示する医療機関を選んでください。
+dashboard-no-institution = 利用できる医療機関がありません。
+dashboard-findings = 未対応の指摘事項
+dashboard-ledgers = 台帳の登録件数
+dashboard-jobs = 最近のジョブ
+dashboard-audit = 監査ログの記録数
+dashboard-audit-hint = すべての操作はハッシュチェーンで改ざん検知できる形で記録されています。
+
+## Web 画面: ジョブ
+jobs-title = ジョブ
+jobs-lead = 取込み・検査・検証などの時間のかかる処理です。進捗は自動で更新されます。
+jobs-cancel = 中止
+
+## Web 画面: 監査ログ
+audit-title = 監査ログ
+audit-institution-heading = この医療機関で行われた操作の記録です。
+audit-system-heading = システム全体の操作（ログイン、利用者管理など）の記録です。
+audit-filter-action = 操作
+audit-filter-actor = 操作者
+audit-filter = 絞り込む
+audit-details = 内容
+audit-shown-of = 全 { $total } 件のうち、最新の { $shown } 件を表示しています。
+audit-verify-button = 改ざんがないか検証する
+audit-verify-running = 検証に時間がかかっています。ジョブ画面で結果を確認してください。
+audit-web-ok = 改ざんは検出されませんでした。
+
+## Web 画面: 利用者と権限
+users-title = 利用者と権限
+users-role = 権限
+users-mfa = 二要素認証
+users-mfa-yes = 登録済み
+users-mfa-pending = 初回ログイン時に登録
+users-mfa-first-login = 二要素認証は本人が初回ログイン時に登録します。
+users-disabled = 無効
+users-locked = 一時ロック中
+users-active = 有効
+users-state = 状態
+users-last-login = 最終ログイン
+users-remove = この医療機関から外す
+users-change = 変更
+users-new = 新しい利用者を登録
+users-existing = 登録済みの利用者を追加
+users-initial-password = 初期パスワード
+users-add = 追加する
+users-saved = 保存しました。
+users-installation-admin = システム全体の管理者
+users-enable = 有効にする
+users-disable = 無効にする
+users-revoke-sessions = ログイン中の接続を切断
+users-roles-heading = 権限の種類
+users-error-role = 権限を選択してください。
+users-error-self = 自分自身の権限や状態は変更できません。他の管理者に依頼してください。
+users-error-login-taken = このログイン名は既に使われています。
+users-error-unknown-login = そのログイン名の利用者は登録されていません。
+
+## Web 画面: 医療機関の管理・利用者の管理
+institutions-title = 医療機関の管理
+institutions-add = 医療機関を追加
+institutions-open = 開く
+institutions-error-name = 医療機関名を入力してください。
+institutions-error-code = 医療機関コードは数字 7〜10 桁で入力してください。
+admin-users-title = 利用者の管理
+
+## Web 画面: 個人設定
+profile-title = 個人設定
+profile-password = パスワードの変更
+profile-current-password = 現在のパスワード
+profile-new-password = 新しいパスワード
+profile-change = 変更する
+profile-error-current = 現在のパスワードが正しくありません。
+profile-error-same = 新しいパスワードが現在のものと同じです。
+profile-mfa = 二要素認証（認証アプリ）
+profile-mfa-hint = 機種変更などで認証アプリを登録し直す場合に使います。
+profile-mfa-start = 登録し直す
+profile-mfa-confirm = 登録する
+profile-mfa-done = 認証アプリを登録し直しました。
+profile-sessions = ログイン中の接続
+profile-last-seen = 最終操作
+profile-browser = ブラウザ
+profile-this-session = この接続
+profile-tokens = API トークン
+profile-token-scope = 範囲
+profile-token-institution = 医療機関
+profile-token-role = 権限の上限
+profile-token-all-institutions = 所属するすべての医療機関
+profile-token-my-role = 自分の権限まで
+profile-token-create = 発行する
+profile-token-created = API トークンを発行しました:
+profile-token-revoke = 失効させる
+api-forbidden = この操作を行う権限がありません。

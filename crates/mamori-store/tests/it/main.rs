@@ -7,3 +7,4 @@ mod harness;
 mod jobs;
 mod ledger;
 mod schema;
+mod users;

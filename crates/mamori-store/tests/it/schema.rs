@@ -24,17 +24,17 @@ async fn newer_schema_is_refused_untouched(db: TestDb) {
     let before = db.scalar("SELECT COUNT(*) FROM audit_events").await;
     for migrate in [true, false] {
         let err = mamori_store::open(&db.settings, OpenOptions { create: true, migrate }).await.unwrap_err();
-        assert!(matches!(err, StoreError::SchemaTooNew { found: 9999, supported: 1 }), "{err:?}");
+        assert!(matches!(err, StoreError::SchemaTooNew { found: 9999, supported: 2 }), "{err:?}");
     }
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM _sqlx_migrations").await, 2);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM _sqlx_migrations").await, 3);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM audit_events").await, before);
 }
 
 async fn outdated_schema_needs_migrate(db: TestDb) {
     let err = mamori_store::open(&db.settings, OpenOptions { create: true, migrate: false }).await.unwrap_err();
-    assert!(matches!(err, StoreError::SchemaOutdated { found: 0, supported: 1 }), "{err:?}");
+    assert!(matches!(err, StoreError::SchemaOutdated { found: 0, supported: 2 }), "{err:?}");
     let store = db.open().await;
-    assert_eq!(store.schema_status().await.unwrap().current, 1);
+    assert_eq!(store.schema_status().await.unwrap().current, 2);
 }
 
 #[tokio::test]

@@ -2,12 +2,11 @@
 
 use super::Ctx;
 use mamori_domain::audit::AuditDraft;
-use mamori_store::{DbSettings, OpenOptions, SETUP_TOKEN_SETTING, Store, StoreError, hash_secret, new_secret};
+use mamori_store::{
+    DbSettings, OpenOptions, SETUP_DONE_SETTING, SETUP_TOKEN_SETTING, Store, StoreError, hash_secret, new_secret,
+};
 use std::process::ExitCode;
 use std::sync::Arc;
-
-/// Set by the web setup once the first administrator exists.
-pub const SETUP_DONE_SETTING: &str = "setup_completed_at";
 
 /// Creates the data directory and database (or checks existing ones) and migrates.
 pub async fn prepare(ctx: &Ctx) -> anyhow::Result<(Arc<dyn Store>, bool)> {

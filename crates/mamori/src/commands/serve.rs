@@ -51,7 +51,8 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     });
-    let state = mamori_web::AppState { store, runner };
+    let key = mamori_web::InstallationKey::from_bytes(data_dir.installation_key()?);
+    let state = mamori_web::AppState::new(store, runner, key, false);
     mamori_web::serve(listener, state, shutdown_signal()).await?;
     println!("{}", ctx.t("serve-stopped"));
     Ok(ExitCode::SUCCESS)

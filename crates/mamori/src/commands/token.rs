@@ -23,6 +23,9 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                 id: ApiTokenId::new(),
                 name,
                 token_hash: hash_secret(&secret),
+                user_id: None,
+                institution_id: None,
+                role: None,
                 created_by: ctx.actor.clone(),
                 created_at: time_fmt::now(),
                 last_used_at: None,
@@ -37,7 +40,7 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             println!("{}", ctx.t("token-shown-once"));
         }
         TokenCommand::List => {
-            let tokens = store.list_api_tokens().await?;
+            let tokens = store.list_api_tokens(None).await?;
             let header = ["col-id", "col-name", "col-created", "col-last-used", "col-status"].map(|k| ctx.t(k));
             let rows: Vec<Vec<String>> = tokens
                 .iter()

@@ -17,9 +17,10 @@ fn serve_initialises_on_first_run_and_answers_health() {
     assert!(h("content-security-policy").contains("frame-ancestors 'none'"));
     assert_eq!(h("x-content-type-options"), "nosniff");
     assert_eq!(h("referrer-policy"), "no-referrer");
+    // Before setup, the top page leads to the first-run setup (in Japanese by default).
     let (status, _, page) = server.get("/", None);
     assert_eq!(status, 200);
-    assert!(page.contains("稼働しています") && page.contains("未完了"), "{page}");
+    assert!(page.contains("初回セットアップ") && page.contains("セットアップ用トークン"), "{page}");
 }
 
 #[test]

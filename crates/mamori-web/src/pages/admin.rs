@@ -1,0 +1,216 @@
+//! The installation administrator's pages: institutions and every user.
+
+use super::users::{new_user, store_text};
+use super::{Page, field, lang_from_headers, render, server_error};
+use crate::AppState;
+use crate::session::Auth;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use mamori_domain::UserId;
+use mamori_domain::audit::AuditDraft;
+use mamori_domain::institution::{Institution, InstitutionKind};
+use mamori_i18n::Lang;
+use std::collections::HashMap;
+
+pub struct InstLine {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub code: String,
+    pub demo: bool,
+}
+
+#[derive(Template)]
+#[template(path = "institutions.html")]
+struct Institutions {
+    page: Page,
+    list: Vec<InstLine>,
+    errors: Vec<String>,
+}
+
+async fn show_institutions(state: &AppState, auth: &Auth, lang: Lang, errors: Vec<String>) -> Response {
+    match state.store.list_institutions().await {
+        Ok(list) => render(&Institutions {
+            page: Page::for_user(state, auth, lang, "institutions-title", None).await,
+            list: list
+                .into_iter()
+                .map(|i| InstLine {
+                    id: i.id.to_string(),
+                    name: i.name,
+                    kind: lang.t(&format!("institution-kind-{}", i.kind.as_str())),
+                    code: i.medical_code.unwrap_or_default(),
+                    demo: i.demo,
+                })
+                .collect(),
+            errors,
+        }),
+        Err(e) => server_error(lang, &e),
+    }
+}
+
+pub async fn institutions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+) -> Response {
+    show_institutions(&state, &auth, lang_from_headers(&headers), vec![]).await
+}
+
+pub async fn institution_create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let lang = lang_from_headers(&headers);
+    let kind = InstitutionKind::parse(field(&f, "kind")).unwrap_or(InstitutionKind::Clinic);
+    let inst = match Institution::new(field(&f, "name"), kind) {
+        Ok(i) if field(&f, "code").is_empty() => Ok(i),
+        Ok(i) => i.with_medical_code(field(&f, "code")),
+        Err(e) => Err(e),
+    };
+    match inst {
+        Ok(i) => match state.store.create_institution(&i, &format!("user:{}", auth.user.id)).await {
+            Ok(_) => Redirect::to("/admin/institutions").into_response(),
+            Err(e) => server_error(lang, &e),
+        },
+        Err(e) => {
+            let key = match e {
+                mamori_domain::institution::InstitutionError::EmptyName => "institutions-error-name",
+                mamori_domain::institution::InstitutionError::BadMedicalCode => "institutions-error-code",
+            };
+            show_institutions(&state, &auth, lang, vec![lang.t(key)]).await
+        }
+    }
+}
+
+pub struct UserLine {
+    pub id: String,
+    pub login: String,
+    pub name: String,
+    pub admin: bool,
+    pub disabled: bool,
+    pub mfa: bool,
+    pub locked: bool,
+    pub last_login: String,
+    pub me: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct Users {
+    page: Page,
+    list: Vec<UserLine>,
+    errors: Vec<String>,
+}
+
+async fn show_users(state: &AppState, auth: &Auth, lang: Lang, errors: Vec<String>) -> Response {
+    let now = mamori_domain::time_fmt::now();
+    match state.store.list_users().await {
+        Ok(list) => render(&Users {
+            page: Page::for_user(state, auth, lang, "admin-users-title", None).await,
+            list: list
+                .into_iter()
+                .map(|u| UserLine {
+                    id: u.id.to_string(),
+                    login: u.login.clone(),
+                    name: u.display_name.clone(),
+                    admin: u.installation_admin,
+                    disabled: u.disabled,
+                    mfa: u.mfa_enrolled(),
+                    locked: u.is_locked(now),
+                    last_login: u.last_login_at.map(super::jobs::when).unwrap_or_default(),
+                    me: u.id == auth.user.id,
+                })
+                .collect(),
+            errors,
+        }),
+        Err(e) => server_error(lang, &e),
+    }
+}
+
+pub async fn users(State(state): State<AppState>, headers: HeaderMap, Extension(auth): Extension<Auth>) -> Response {
+    show_users(&state, &auth, lang_from_headers(&headers), vec![]).await
+}
+
+pub async fn user_create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let lang = lang_from_headers(&headers);
+    match new_user(&f, lang) {
+        Ok(mut u) => {
+            u.installation_admin = field(&f, "installation_admin") == "on";
+            match state.store.create_user(&u, &[], &format!("user:{}", auth.user.id)).await {
+                Ok(()) => Redirect::to("/admin/users").into_response(),
+                Err(e) => show_users(&state, &auth, lang, vec![store_text(lang, &e)]).await,
+            }
+        }
+        Err(errors) => show_users(&state, &auth, lang, errors).await,
+    }
+}
+
+async fn change(state: &AppState, auth: &Auth, lang: Lang, user: &str, action: &str) -> Response {
+    let Ok(id) = user.parse::<UserId>() else { return super::not_found(lang) };
+    if id == auth.user.id {
+        return show_users(state, auth, lang, vec![lang.t("users-error-self")]).await;
+    }
+    let actor = format!("user:{}", auth.user.id);
+    let result = match state.store.get_user(id).await {
+        Ok(Some(mut u)) => match action {
+            "disable" | "enable" => {
+                u.disabled = action == "disable";
+                if !u.disabled {
+                    u.failed_logins = 0;
+                    u.locked_until = None;
+                }
+                let draft = AuditDraft::new(&actor, &format!("user.{action}"))
+                    .object("user", id)
+                    .details(serde_json::json!({"login": u.login}));
+                match state.store.update_user(&u, &draft).await {
+                    Ok(()) if u.disabled => state.store.revoke_sessions(id, &actor).await.map(drop),
+                    other => other,
+                }
+            }
+            _ => state.store.revoke_sessions(id, &actor).await.map(drop),
+        },
+        Ok(None) => return super::not_found(lang),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Redirect::to("/admin/users").into_response(),
+        Err(e) => server_error(lang, &e),
+    }
+}
+
+pub async fn user_disable(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Path(user): Path<String>,
+) -> Response {
+    change(&state, &auth, lang_from_headers(&headers), &user, "disable").await
+}
+
+pub async fn user_enable(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Path(user): Path<String>,
+) -> Response {
+    change(&state, &auth, lang_from_headers(&headers), &user, "enable").await
+}
+
+pub async fn user_revoke_sessions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Path(user): Path<String>,
+) -> Response {
+    change(&state, &auth, lang_from_headers(&headers), &user, "revoke").await
+}
