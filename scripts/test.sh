@@ -17,6 +17,12 @@ have_pg_server() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || comman
 missing=()
 have_pg_server || missing+=(postgresql)
 command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
+# The browser test (crates/mamori/tests/it/browser.rs): headless Chromium, its WebDriver, and a
+# Japanese font so that its screenshots are legible.
+pkg_installed chromium || missing+=(chromium)
+pkg_installed chromium-driver || missing+=(chromium-driver)
+pkg_installed fonts-ipafont-gothic || missing+=(fonts-ipafont-gothic)
 if [ "${#missing[@]}" -gt 0 ]; then
     if ! command -v apt-get >/dev/null 2>&1; then
         log "missing ${missing[*]} and no apt-get to install them: install them and run again"

@@ -17,12 +17,18 @@ use axum::response::Response;
 const FORM_LIMIT: usize = 1 << 20;
 
 fn same_site(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if let Some(site) = fetch_site
         && !matches!(site, "same-origin" | "none")
     {
         return false;
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        // A privacy-preserving browser may send `Origin: null`; then only its own
+        // `Sec-Fetch-Site: same-origin` vouches for the request.
+        if origin == "null" {
+            return fetch_site == Some("same-origin");
+        }
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
         let origin_host = origin.split_once("://").map_or("", |(_, h)| h);
         return !host.is_empty() && origin_host.eq_ignore_ascii_case(host);
@@ -96,5 +102,7 @@ mod tests {
         assert!(!same_site(&headers(&[("sec-fetch-site", "same-site"), ("host", "h")])));
         assert!(!same_site(&headers(&[("host", "127.0.0.1:8780"), ("origin", "http://evil.example")])));
         assert!(!same_site(&headers(&[("origin", "http://127.0.0.1:8780")])));
+        assert!(same_site(&headers(&[("origin", "null"), ("sec-fetch-site", "same-origin"), ("host", "h")])));
+        assert!(!same_site(&headers(&[("origin", "null"), ("host", "h")])));
     }
 }

@@ -15,7 +15,9 @@ pub(crate) async fn security_headers(mut res: Response) -> Response {
     set(h, header::CONTENT_SECURITY_POLICY, CSP);
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::X_FRAME_OPTIONS, "DENY");
-    set(h, header::REFERRER_POLICY, "no-referrer");
+    // `same-origin`, not `no-referrer`: with `no-referrer` browsers send `Origin: null` on
+    // same-origin form posts, which the CSRF check must then refuse.
+    set(h, header::REFERRER_POLICY, "same-origin");
     set(h, HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
     set(h, header::CACHE_CONTROL, "no-store");
     res
@@ -32,6 +34,6 @@ mod tests {
         assert!(h[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("frame-ancestors 'none'"));
         assert!(!h[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("unsafe-inline"));
         assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-        assert_eq!(h[header::REFERRER_POLICY], "no-referrer");
+        assert_eq!(h[header::REFERRER_POLICY], "same-origin");
     }
 }

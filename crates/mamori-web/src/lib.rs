@@ -70,6 +70,10 @@ impl Default for Throttle {
 }
 
 impl Throttle {
+    pub fn with_limit(limit: usize) -> Self {
+        Self { limit, ..Self::default() }
+    }
+
     pub fn blocked(&self, ip: Option<&str>) -> bool {
         let Some(ip) = ip else { return false };
         let mut map = self.failures.lock().expect("throttle lock");

@@ -49,7 +49,14 @@ pub enum Command {
 pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8780")]
     pub listen: String,
-    #[arg(long)]
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// HTTPS with a self-signed certificate even on loopback.
+    #[arg(long, conflicts_with_all = ["tls_cert", "insecure_http"])]
+    pub tls: bool,
+    #[arg(long, conflicts_with = "tls_cert")]
     pub insecure_http: bool,
 }
 

@@ -8,8 +8,6 @@ use std::process::ExitCode;
 /// Problems found by the CLI itself.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    #[error("{addr} is not a loopback address")]
-    NotLoopback { addr: String },
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: String, reason: String },
     #[error("bad listen address {value}")]
@@ -36,6 +34,8 @@ pub fn message(e: &anyhow::Error, lang: Lang) -> String {
         store_message(s, lang)
     } else if let Some(c) = e.downcast_ref::<CliError>() {
         cli_message(c, lang)
+    } else if let Some(t) = e.downcast_ref::<mamori_web::tls::TlsError>() {
+        lang.ta("err-tls", &[("reason", problem_text(lang, t.code(), &t.to_string()).into())])
     } else if let Some(j) = e.downcast_ref::<mamori_jobs::JobError>() {
         match j {
             mamori_jobs::JobError::Store(s) => store_message(s, lang),
@@ -101,7 +101,6 @@ fn problem_text(lang: Lang, code: &str, detail: &str) -> String {
 
 fn cli_message(e: &CliError, lang: Lang) -> String {
     match e {
-        CliError::NotLoopback { addr } => lang.ta("err-not-loopback", &[("addr", addr.into())]),
         CliError::Bind { addr, reason } => {
             lang.ta("err-bind", &[("addr", addr.into()), ("reason", problem_text(lang, reason, reason).into())])
         }

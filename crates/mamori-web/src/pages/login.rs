@@ -71,6 +71,18 @@ fn failed_form(state: &AppState, headers: &HeaderMap, login: &str, status: Statu
     res
 }
 
+/// Also records an authentication event in the log of every institution the user belongs
+/// to, so each institution's auditor sees its own users' logins.
+async fn audit_in_institutions(state: &AppState, user: &User, draft: &AuditDraft) {
+    if let Ok(memberships) = state.store.memberships(user.id).await {
+        for m in memberships {
+            if let Err(e) = state.store.append_audit(Chain::Institution(m.institution_id), draft).await {
+                tracing::error!(error = %e, "recording a login in an institution's log failed");
+            }
+        }
+    }
+}
+
 /// Counts a failure against the account (lockout) and the address (throttle), audited.
 async fn record_failure(state: &AppState, user: Option<&User>, login: &str, ip: &Option<String>, reason: &str) {
     state.throttle.fail(ip.as_deref());
@@ -85,6 +97,7 @@ async fn record_failure(state: &AppState, user: Option<&User>, login: &str, ip: 
             }
             let draft =
                 AuditDraft::new(&format!("user:{}", u.id), "auth.login_failed").object("user", u.id).details(details);
+            audit_in_institutions(state, &u, &draft).await;
             state.store.update_user(&u, &draft).await
         }
         None => state
@@ -247,11 +260,12 @@ pub async fn mfa_submit(
     if let Err(e) = state.store.update_user(&u, &draft).await {
         return server_error(lang, &e);
     }
+    let login =
+        AuditDraft::new(&format!("user:{}", u.id), "auth.login").object("user", u.id).details(json!({"ip": ip}));
     if action == "auth.mfa_enrolled" {
-        let login =
-            AuditDraft::new(&format!("user:{}", u.id), "auth.login").object("user", u.id).details(json!({"ip": ip}));
         let _ = state.store.append_audit(Chain::System, &login).await;
     }
+    audit_in_institutions(&state, &u, &login).await;
     let _ = state.store.delete_session(&p.session.id_hash).await;
     match crate::session::start(&state, &u, false, &headers, ip).await {
         Ok(secret) => {

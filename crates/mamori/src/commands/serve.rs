@@ -13,11 +13,6 @@ use std::time::Duration;
 
 pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let addr: SocketAddr = args.listen.parse().map_err(|_| CliError::BadListen { value: args.listen.clone() })?;
-    if !addr.ip().is_loopback() && !args.insecure_http {
-        // TLS for LAN access arrives with the web UI; until then only loopback, or an
-        // explicit, visible opt-out.
-        return Err(CliError::NotLoopback { addr: addr.to_string() }.into());
-    }
     // The lock comes before the database is touched: a second serve changes nothing.
     let data_dir = ctx.data_dir(true)?;
     let _lock = match ctx.db {
@@ -34,11 +29,26 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .map_err(|e| CliError::Bind { addr: addr.to_string(), reason: mamori_store::classify_io(&e) })?;
     let local = listener.local_addr()?;
+    // Off loopback, TLS unless plain HTTP is asked for explicitly.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(mamori_web::tls::load(cert, key)?),
+        _ if args.tls || (!addr.ip().is_loopback() && !args.insecure_http) => {
+            let names: Vec<String> = if addr.ip().is_unspecified() { vec![] } else { vec![addr.ip().to_string()] };
+            Some(mamori_web::tls::self_signed(data_dir.path(), &names)?)
+        }
+        _ => None,
+    };
     init::issue_setup_token(ctx, &*store).await?;
-    if !addr.ip().is_loopback() {
+    if tls.is_none() && !addr.ip().is_loopback() {
         eprintln!("{}", ctx.t("serve-insecure-warning"));
     }
-    println!("{}", ctx.ta("serve-listening", &[("url", format!("http://{local}/").into())]));
+    if let Some(t) = &tls {
+        let key = if t.self_signed { "serve-tls-self-signed" } else { "serve-tls-certificate" };
+        println!("{}", ctx.ta(key, &[("path", t.cert_path.display().to_string().into())]));
+        println!("    SHA-256 {}", t.fingerprint_sha256);
+    }
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("{}", ctx.ta("serve-listening", &[("url", format!("{scheme}://{local}/").into())]));
     std::io::stdout().flush().ok();
 
     let reconciler = runner.clone();
@@ -52,8 +62,11 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     });
     let key = mamori_web::InstallationKey::from_bytes(data_dir.installation_key()?);
-    let state = mamori_web::AppState::new(store, runner, key, false);
-    mamori_web::serve(listener, state, shutdown_signal()).await?;
+    let state = mamori_web::AppState::new(store, runner, key, tls.is_some());
+    match tls {
+        Some(t) => mamori_web::tls::serve_tls(listener, mamori_web::router(state), t.config, shutdown_signal()).await?,
+        None => mamori_web::serve(listener, state, shutdown_signal()).await?,
+    }
     println!("{}", ctx.t("serve-stopped"));
     Ok(ExitCode::SUCCESS)
 }

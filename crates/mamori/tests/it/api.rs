@@ -16,7 +16,7 @@ fn serve_initialises_on_first_run_and_answers_health() {
     let h = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
     assert!(h("content-security-policy").contains("frame-ancestors 'none'"));
     assert_eq!(h("x-content-type-options"), "nosniff");
-    assert_eq!(h("referrer-policy"), "no-referrer");
+    assert_eq!(h("referrer-policy"), "same-origin");
     // Before setup, the top page leads to the first-run setup (in Japanese by default).
     let (status, _, page) = server.get("/", None);
     assert_eq!(status, 200);
@@ -36,15 +36,44 @@ fn a_second_serve_on_the_same_data_dir_is_refused() {
 }
 
 #[test]
-fn lan_addresses_need_an_explicit_opt_out() {
+fn bad_listen_addresses_and_tls_files_are_one_clear_line() {
     let env = Env::new();
-    let r = env.run(&["serve", "--listen", "0.0.0.0:0"]);
-    assert_eq!(r.code, 1);
-    assert!(r.one_error_line().contains("TLS"), "{}", r.stderr);
-    assert!(!env.data().exists(), "refused before anything was created");
     let r = env.run(&["serve", "--listen", "localhost"]);
     assert_eq!(r.code, 1);
     assert!(r.one_error_line().contains("待ち受けアドレス"), "{}", r.stderr);
+    let junk = env.tmp.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate").unwrap();
+    let j = junk.to_str().unwrap();
+    let r = env.run(&["serve", "--listen", "127.0.0.1:0", "--tls-cert", j, "--tls-key", j]);
+    assert_eq!(r.code, 1);
+    let line = r.one_error_line();
+    assert!(line.contains("TLS を設定できません") && line.contains("証明書"), "{line}");
+}
+
+#[test]
+fn tls_with_a_self_signed_certificate_serves_https_and_secure_cookies() {
+    let env = Env::new();
+    let server = Server::start(&env, &["--tls"]);
+    assert!(server.url.starts_with("https://127.0.0.1:"), "{}", server.url);
+    let fingerprint = server.stdout.iter().find(|l| l.trim().starts_with("SHA-256 ")).expect("fingerprint printed");
+    assert_eq!(fingerprint.trim().len(), "SHA-256 ".len() + 32 * 3 - 1, "{fingerprint}");
+    let cert = env.data().join("tls-cert.pem");
+    assert!(cert.exists());
+    // A real TLS client that trusts exactly this certificate.
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-i", "--max-time", "20", "--cacert", cert.to_str().unwrap(), &format!("{}/setup", server.url)])
+        .output()
+        .expect("curl is installed by scripts/test.sh");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("200"), "{text}");
+    // Under TLS the cookie gets Secure and the __Host- prefix.
+    let cookie = text.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).expect("pre-session cookie");
+    assert!(
+        cookie.contains("__Host-mamori_pre=") && cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
 }
 
 #[test]

@@ -100,7 +100,7 @@ impl Server {
         while Instant::now() < deadline {
             let Some(Ok(line)) = lines.next() else { break };
             seen.push(line.clone());
-            if let Some(i) = line.find("http://") {
+            if let Some(i) = line.find("https://").or_else(|| line.find("http://")) {
                 let url = line[i..].trim().trim_end_matches('/').to_owned();
                 // Keep draining stdout so the server never blocks on a full pipe.
                 std::thread::spawn(move || for _ in lines {});

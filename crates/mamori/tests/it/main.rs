@@ -1,5 +1,6 @@
 //! The `mamori` binary as a user runs it: every test starts the real executable.
 
 mod api;
+mod browser;
 mod cli;
 mod harness;
