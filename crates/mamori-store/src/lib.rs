@@ -72,6 +72,23 @@ pub struct WriteSummary {
     pub unchanged: u64,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FindingCount {
+    pub severity: Severity,
+    pub status: FindingStatus,
+    pub count: u64,
+}
+
+pub(crate) fn finding_count(severity: &str, status: &str, count: i64) -> Result<FindingCount> {
+    Ok(FindingCount {
+        severity: Severity::parse(severity).ok_or_else(|| StoreError::Corrupt(format!("severity {severity:?}")))?,
+        status: FindingStatus::parse(status).ok_or_else(|| StoreError::Corrupt(format!("status {status:?}")))?,
+        count: count.max(0) as u64,
+    })
+}
+
+pub(crate) const FINDING_COUNTS: &str = "SELECT severity, status, COUNT(*) FROM findings WHERE institution_id = $1 GROUP BY severity, status ORDER BY severity, status";
+
 #[derive(Debug, Clone, Default)]
 pub struct FindingQuery {
     pub status: Option<FindingStatus>,
@@ -169,6 +186,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn create_finding(&self, scope: &Scope, finding: &Finding, actor: &str) -> Result<()>;
     async fn get_finding(&self, scope: &Scope, id: FindingId) -> Result<Option<Finding>>;
     async fn list_findings(&self, scope: &Scope, query: &FindingQuery) -> Result<Vec<Finding>>;
+    /// How many findings the institution has per severity and status (for dashboards,
+    /// without loading them).
+    async fn finding_counts(&self, scope: &Scope) -> Result<Vec<FindingCount>>;
     async fn set_finding_status(
         &self,
         scope: &Scope,

@@ -955,6 +955,16 @@ impl Store for PgStore {
         self.load_finding(scope, id).await
     }
 
+    async fn finding_counts(&self, scope: &Scope) -> Result<Vec<crate::FindingCount>> {
+        sqlx::query_as::<_, (String, String, i64)>(crate::FINDING_COUNTS)
+            .bind(scope.institution().0)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|(sev, st, n)| crate::finding_count(sev, st, *n))
+            .collect()
+    }
+
     async fn list_findings(&self, scope: &Scope, q: &FindingQuery) -> Result<Vec<Finding>> {
         let min = q.min_severity.unwrap_or(Severity::Info);
         let severities: Vec<String> =

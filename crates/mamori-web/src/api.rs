@@ -4,6 +4,10 @@
 //! Errors are `{"error": {"code", "message"}}` with a stable code.
 
 use crate::AppState;
+use crate::openapi::{
+    ApiAuditEvent, ApiInstitution, ApiJob, ApiMe, ApiMembership, ApiTokenInfo, ApiUser, AuditList, ErrorBody,
+    InstitutionList, JobList,
+};
 use crate::pages::lang_from_headers;
 use axum::Extension;
 use axum::Json;
@@ -16,6 +20,7 @@ use mamori_domain::{InstitutionId, JobId};
 use mamori_i18n::Lang;
 use mamori_store::{ApiToken, JobQuery, JobScope, Scope, StoreError, hash_secret};
 use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi};
 
 pub struct ApiError {
     status: StatusCode,
@@ -133,16 +138,33 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiCa
     Ok(ApiCaller { token, user, memberships })
 }
 
-pub async fn me(headers: HeaderMap, Extension(c): Extension<ApiCaller>) -> Response {
-    let _ = lang_from_headers(&headers);
-    Json(serde_json::json!({
-        "token": {"id": c.token.id, "name": c.token.name, "institution": c.token.institution_id, "role": c.token.role},
-        "user": c.user.as_ref().map(|u| serde_json::json!({"id": u.id, "login": u.login, "display_name": u.display_name, "installation_admin": u.installation_admin})),
-        "memberships": c.memberships,
-    }))
-    .into_response()
+/// The OpenAPI document of this API.
+pub async fn openapi() -> Response {
+    Json(crate::openapi::ApiDoc::openapi()).into_response()
 }
 
+/// Who the token belongs to and what it may reach.
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = ApiMe), (status = 401, body = ErrorBody)))]
+pub async fn me(Extension(c): Extension<ApiCaller>) -> Json<ApiMe> {
+    Json(ApiMe {
+        token: ApiTokenInfo {
+            id: c.token.id.to_string(),
+            name: c.token.name.clone(),
+            institution_id: c.token.institution_id.map(|i| i.to_string()),
+            role: c.token.role.map(|r| r.as_str().to_owned()),
+        },
+        user: c.user.as_ref().map(|u| ApiUser {
+            id: u.id.to_string(),
+            login: u.login.clone(),
+            display_name: u.display_name.clone(),
+            installation_admin: u.installation_admin,
+        }),
+        memberships: c.memberships.iter().map(ApiMembership::from).collect(),
+    })
+}
+
+/// The institutions the token may see.
+#[utoipa::path(get, path = "/api/v1/institutions", responses((status = 200, body = InstitutionList), (status = 401, body = ErrorBody)))]
 pub async fn institutions(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -156,14 +178,19 @@ pub async fn institutions(
         .map_err(|e| ApiError::store(e, lang))?
         .into_iter()
         .filter(|i| c.can(i.id, Permission::ViewDashboard))
+        .map(ApiInstitution::from)
         .collect();
-    Ok(Json(serde_json::json!({"institutions": list})).into_response())
+    Ok(Json(InstitutionList { institutions: list }).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct JobsParams {
+    /// Institution ID; required unless the token is installation-wide.
     institution: Option<String>,
+    /// `queued`, `running`, `succeeded`, `failed`, `cancelled` or `interrupted`
     status: Option<String>,
+    /// 1–1000, default 100
     limit: Option<u32>,
 }
 
@@ -174,6 +201,8 @@ fn may_view(c: &ApiCaller, job: &Job, p: Permission) -> bool {
     }
 }
 
+/// Jobs, newest first.
+#[utoipa::path(get, path = "/api/v1/jobs", params(JobsParams), responses((status = 200, body = JobList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_jobs(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -198,8 +227,9 @@ pub async fn list_jobs(
     let status = p.status.as_deref().map(|s| JobStatus::parse(s).ok_or_else(|| ApiError::invalid(lang))).transpose()?;
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
     let jobs = state.store.list_jobs(&JobQuery { scope, status, limit }).await.map_err(|e| ApiError::store(e, lang))?;
-    let jobs: Vec<_> = jobs.into_iter().filter(|j| may_view(&c, j, Permission::ViewJobs)).collect();
-    Ok(Json(serde_json::json!({"jobs": jobs})).into_response())
+    let jobs: Vec<ApiJob> =
+        jobs.into_iter().filter(|j| may_view(&c, j, Permission::ViewJobs)).map(ApiJob::from).collect();
+    Ok(Json(JobList { jobs }).into_response())
 }
 
 async fn visible_job(state: &AppState, c: &ApiCaller, id: &str, p: Permission, lang: Lang) -> Result<Job, ApiError> {
@@ -217,6 +247,8 @@ async fn visible_job(state: &AppState, c: &ApiCaller, id: &str, p: Permission, l
     }
 }
 
+/// One job.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", params(("id" = String, Path, description = "Job ID")), responses((status = 200, body = ApiJob), (status = 404, body = ErrorBody)))]
 pub async fn get_job(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -224,9 +256,11 @@ pub async fn get_job(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let lang = lang_from_headers(&headers);
-    Ok(Json(visible_job(&state, &c, &id, Permission::ViewJobs, lang).await?).into_response())
+    Ok(Json(ApiJob::from(visible_job(&state, &c, &id, Permission::ViewJobs, lang).await?)).into_response())
 }
 
+/// Asks a job to stop (a queued job is cancelled at once).
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", params(("id" = String, Path, description = "Job ID")), responses((status = 202, body = ApiJob), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn cancel_job(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -236,14 +270,18 @@ pub async fn cancel_job(
     let lang = lang_from_headers(&headers);
     let job = visible_job(&state, &c, &id, Permission::CancelJobs, lang).await?;
     let job = state.store.request_job_cancel(job.id, &c.actor()).await.map_err(|e| ApiError::store(e, lang))?;
-    Ok((StatusCode::ACCEPTED, Json(job)).into_response())
+    Ok((StatusCode::ACCEPTED, Json(ApiJob::from(job))).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
+    /// How many of the newest entries, 1–1000, default 100
     limit: Option<u32>,
 }
 
+/// The newest entries of an institution's audit log (needs the audit permission there).
+#[utoipa::path(get, path = "/api/v1/institutions/{inst}/audit", params(("inst" = String, Path, description = "Institution ID"), AuditParams), responses((status = 200, body = AuditList), (status = 403, body = ErrorBody)))]
 pub async fn audit_events(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -265,5 +303,5 @@ pub async fn audit_events(
         .audit_events(scope.chain(), head.saturating_sub(u64::from(limit)), limit)
         .await
         .map_err(|e| ApiError::store(e, lang))?;
-    Ok(Json(serde_json::json!({"events": events})).into_response())
+    Ok(Json(AuditList { events: events.into_iter().map(ApiAuditEvent::from).collect() }).into_response())
 }

@@ -7,6 +7,7 @@
 pub mod api;
 mod csrf;
 mod headers;
+pub mod openapi;
 pub mod pages;
 pub mod routes;
 pub mod security;

@@ -203,6 +203,7 @@ nav-institutions = Switch institution
 nav-institutions-admin = Institutions
 nav-users-admin = Users
 nav-audit-system = System audit log
+nav-admin-group = Installation administration
 nav-logout = Log out
 field-login = Login name
 field-display-name = Name

@@ -203,6 +203,7 @@ nav-institutions = 医療機関の切替
 nav-institutions-admin = 医療機関の管理
 nav-users-admin = 利用者の管理
 nav-audit-system = システム監査ログ
+nav-admin-group = システム全体の管理
 nav-logout = ログアウト
 field-login = ログイン名
 field-display-name = 氏名

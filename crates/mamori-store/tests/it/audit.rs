@@ -172,6 +172,10 @@ async fn findings_keep_status_history_and_evidence(db: TestDb) {
         .unwrap();
     assert_eq!(open.iter().map(|f| f.id).collect::<Vec<_>>(), [low.id]);
     assert!(store.list_findings(&other, &FindingQuery::default()).await.unwrap().is_empty());
+    let counts: Vec<_> =
+        store.finding_counts(&s).await.unwrap().into_iter().map(|c| (c.severity, c.status, c.count)).collect();
+    assert_eq!(counts, [(Severity::High, FindingStatus::Accepted, 1), (Severity::Low, FindingStatus::Open, 1)]);
+    assert!(store.finding_counts(&other).await.unwrap().is_empty());
 }
 
 async fn api_tokens_are_stored_hashed_and_revocable(db: TestDb) {

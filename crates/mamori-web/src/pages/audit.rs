@@ -57,6 +57,9 @@ struct AuditPage {
 const WINDOW: u64 = 2_000;
 
 async fn lines(state: &AppState, chain: Chain, f: &Filter) -> Result<(Vec<Line>, u64), mamori_store::StoreError> {
+    // Show people by login name; other actors (cli:…, token:…, system) as recorded.
+    let names: std::collections::HashMap<String, String> =
+        state.store.list_users().await?.into_iter().map(|u| (format!("user:{}", u.id), u.login)).collect();
     let head = state.store.audit_heads().await?.into_iter().find(|h| h.chain == chain).map_or(0, |h| h.seq);
     let events = state.store.audit_events(chain, head.saturating_sub(WINDOW), WINDOW as u32).await?;
     let (action, actor) = (f.action.trim(), f.actor.trim());
@@ -66,7 +69,13 @@ async fn lines(state: &AppState, chain: Chain, f: &Filter) -> Result<(Vec<Line>,
         .filter(|e| action.is_empty() || e.action.starts_with(action))
         .filter(|e| actor.is_empty() || e.actor.contains(actor))
         .take(200)
-        .map(line)
+        .map(|e| {
+            let mut l = line(e);
+            if let Some(login) = names.get(&e.actor) {
+                l.actor = login.clone();
+            }
+            l
+        })
         .collect();
     Ok((out, head))
 }

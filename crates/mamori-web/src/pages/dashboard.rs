@@ -9,9 +9,9 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use mamori_domain::audit::Chain;
-use mamori_domain::finding::{FindingStatus, Severity};
+use mamori_domain::finding::Severity;
 use mamori_domain::record::RecordKind;
-use mamori_store::{FindingQuery, JobQuery, JobScope, Scope};
+use mamori_store::{JobQuery, JobScope, Scope};
 
 #[derive(Template)]
 #[template(path = "choose.html")]
@@ -75,19 +75,13 @@ pub async fn show(
                 value: state.store.count_rows(&scope, kind).await?,
             });
         }
-        let open: Vec<_> = state
-            .store
-            .list_findings(&scope, &FindingQuery::default())
-            .await?
-            .into_iter()
-            .filter(|f| f.status == FindingStatus::Open || f.status == FindingStatus::InProgress)
-            .collect();
+        let counts = state.store.finding_counts(&scope).await?;
+        let open_of = |sev: Option<Severity>| -> u64 {
+            counts.iter().filter(|c| c.status.is_open() && sev.is_none_or(|s| c.severity == s)).map(|c| c.count).sum()
+        };
         let findings = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low]
             .into_iter()
-            .map(|s| Count {
-                label: lang.t(&format!("severity-{}", s.as_str())),
-                value: open.iter().filter(|f| f.severity == s).count() as u64,
-            })
+            .map(|s| Count { label: lang.t(&format!("severity-{}", s.as_str())), value: open_of(Some(s)) })
             .collect();
         let jobs = state
             .store
@@ -112,7 +106,7 @@ pub async fn show(
             institution: inst.name,
             demo: inst.demo,
             ledgers,
-            open_findings: open.len() as u64,
+            open_findings: open_of(None),
             findings,
             jobs,
             audit_entries,
