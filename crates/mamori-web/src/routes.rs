@@ -58,6 +58,7 @@ pub fn table() -> Vec<Route> {
         r(M::GET, "/healthz", Public, get(status::healthz)),
         r(M::GET, "/static/{file}", Public, get(pages::static_file)),
         r(M::GET, "/api/openapi.json", Public, get(api::openapi)),
+        r(M::GET, "/lang/{lang}", Public, get(pages::set_lang)),
         // first run and login
         r(M::GET, "/setup", PreAuth, get(pages::setup::form)),
         r(M::POST, "/setup", PreAuth, post(pages::setup::submit)),

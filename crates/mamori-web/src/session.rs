@@ -86,6 +86,15 @@ pub(crate) fn clear_cookie(name: &str, secure: bool) -> HeaderValue {
     HeaderValue::from_str(&c.to_string()).expect("cookie is ASCII")
 }
 
+/// A redirect that also hands the browser its new session cookie.
+pub(crate) fn redirect_with_session(state: &AppState, secret: &str, to: &str) -> Response {
+    use axum::response::IntoResponse;
+    let mut res = axum::response::Redirect::to(to).into_response();
+    res.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(cookie_name(state.secure_cookies), secret, state.secure_cookies));
+    res
+}
+
 /// Creates a session and returns its cookie value (the only copy of the secret).
 pub(crate) async fn start(
     state: &AppState,

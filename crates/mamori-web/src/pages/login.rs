@@ -5,7 +5,7 @@
 
 use super::{Page, field, lang_from_headers, pre_session_token, render, server_error, with_cookie};
 use crate::security::{Totp, burn_password_check, unix_now, verify_password};
-use crate::session::{Auth, PendingMfa, clear_cookie, cookie_name, set_cookie};
+use crate::session::{Auth, PendingMfa, clear_cookie, cookie_name};
 use crate::{AppState, ClientIp};
 use askama::Template;
 use axum::extract::State;
@@ -154,14 +154,7 @@ pub async fn submit(
         return failed_form(&state, &headers, &raw_login, StatusCode::UNAUTHORIZED);
     }
     match crate::session::start(&state, &user, true, &headers, ip).await {
-        Ok(secret) => {
-            let mut res = Redirect::to("/login/mfa").into_response();
-            res.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(cookie_name(state.secure_cookies), &secret, state.secure_cookies),
-            );
-            res
-        }
+        Ok(secret) => crate::session::redirect_with_session(&state, &secret, "/login/mfa"),
         Err(e) => server_error(lang, &e),
     }
 }
@@ -268,14 +261,7 @@ pub async fn mfa_submit(
     audit_in_institutions(&state, &u, &login).await;
     let _ = state.store.delete_session(&p.session.id_hash).await;
     match crate::session::start(&state, &u, false, &headers, ip).await {
-        Ok(secret) => {
-            let mut res = Redirect::to("/dashboard").into_response();
-            res.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(cookie_name(state.secure_cookies), &secret, state.secure_cookies),
-            );
-            res
-        }
+        Ok(secret) => crate::session::redirect_with_session(&state, &secret, "/dashboard"),
         Err(e) => server_error(lang, &e),
     }
 }

@@ -202,6 +202,24 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
     ([(header::CONTENT_TYPE, ty), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }
 
+/// Switches the UI language (a cookie; the server keeps nothing) and goes back to the page
+/// the link was on, when that page is on this site.
+pub async fn set_lang(State(state): State<AppState>, Path(lang): Path<String>, headers: HeaderMap) -> Response {
+    let Some(l) = Lang::from_tag(&lang) else { return not_found(lang_from_headers(&headers)) };
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.split_once('/'))
+        .filter(|(host, _)| headers.get(header::HOST).and_then(|h| h.to_str().ok()) == Some(*host))
+        .map(|(_, path)| format!("/{path}"))
+        .filter(|p| !p.starts_with("//"))
+        .unwrap_or_else(|| "/".into());
+    let mut res = Redirect::to(&back).into_response();
+    res.headers_mut().append(header::SET_COOKIE, set_cookie("mamori_lang", l.tag(), state.secure_cookies));
+    res
+}
+
 /// Reads `Form` fields leniently: a missing field is empty.
 pub fn field<'a>(form: &'a std::collections::HashMap<String, String>, name: &str) -> &'a str {
     form.get(name).map(String::as_str).unwrap_or("").trim()

@@ -5,10 +5,10 @@ use super::users::{RoleOption, role_options};
 use super::{Page, field, lang_from_headers, render, server_error};
 use crate::AppState;
 use crate::security::{Totp, hash_password, unix_now, verify_password};
-use crate::session::{Auth, cookie_name, set_cookie};
+use crate::session::Auth;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use mamori_domain::audit::AuditDraft;
@@ -183,14 +183,7 @@ pub async fn change_password(
     }
     .await;
     match result {
-        Ok(secret) => {
-            let mut res = Redirect::to("/profile").into_response();
-            res.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(cookie_name(state.secure_cookies), &secret, state.secure_cookies),
-            );
-            res
-        }
+        Ok(secret) => crate::session::redirect_with_session(&state, &secret, "/profile"),
         Err(e) => server_error(lang, &e),
     }
 }

@@ -4,12 +4,11 @@
 
 use super::{Page, field, lang_from_headers, pre_session_token, render, server_error, with_cookie};
 use crate::security::{Totp, hash_password, unix_now};
-use crate::session::{cookie_name, set_cookie};
 use crate::{AppState, ClientIp};
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use mamori_domain::audit::AuditDraft;
 use mamori_domain::auth::{Role, User, check_password, normalize_login};
@@ -178,14 +177,7 @@ pub async fn confirm(
     };
     match finish(&state, &p, step).await {
         Ok(user) => match crate::session::start(&state, &user, false, &headers, ip).await {
-            Ok(secret) => {
-                let mut res = Redirect::to("/dashboard").into_response();
-                res.headers_mut().append(
-                    header::SET_COOKIE,
-                    set_cookie(cookie_name(state.secure_cookies), &secret, state.secure_cookies),
-                );
-                res
-            }
+            Ok(secret) => crate::session::redirect_with_session(&state, &secret, "/dashboard"),
             Err(e) => server_error(lang, &e),
         },
         Err(e) => server_error(lang, &e),

@@ -213,6 +213,15 @@ impl Client {
         self.take(res)
     }
 
+    pub fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut req = Self::agent().get(format!("{}{path}", self.base)).header("Cookie", self.cookie_header());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.call().unwrap();
+        self.take(res)
+    }
+
     /// A form post with this client's CSRF token and same-origin headers.
     pub fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
         let csrf = self.csrf.clone().unwrap_or_default();

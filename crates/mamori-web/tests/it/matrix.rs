@@ -59,6 +59,7 @@ fn every_route_checks_every_role() {
             ("{user}", target.user.id.to_string()),
             ("{token}", token_id.to_string()),
             ("{file}", "mamori.css".to_owned()),
+            ("{lang}", "en".to_owned()),
         ] {
             out = out.replace(param, &value);
         }

@@ -225,3 +225,19 @@ fn a_vendor_cannot_reach_another_institution_on_sqlite() {
 fn a_vendor_cannot_reach_another_institution_on_postgres() {
     tenant_isolation(Backend::Postgres);
 }
+
+#[test]
+fn the_language_can_be_switched_and_stays_on_this_site() {
+    let kit = Kit::start(Backend::Sqlite);
+    let mut c = kit.client();
+    assert!(c.get("/login").body.contains("ログイン名"));
+    let referer = format!("{}/login", kit.url);
+    let r = c.get_with("/lang/en", &[("Referer", &referer)]);
+    assert_eq!((r.status, r.location()), (303, "/login"));
+    assert!(c.get("/login").body.contains("Login name"));
+    // A referer elsewhere does not become an open redirect.
+    let r = c.get_with("/lang/ja", &[("Referer", "http://evil.example/phish")]);
+    assert_eq!(r.location(), "/");
+    assert!(c.get("/login").body.contains("ログイン名"));
+    assert_eq!(c.get("/lang/xx").status, 404);
+}
