@@ -312,6 +312,7 @@ users-saved = Saved.
 users-installation-admin = Installation administrator
 users-enable = Enable
 users-disable = Disable
+users-reset-mfa = Reset two-factor
 users-revoke-sessions = End their sessions
 users-roles-heading = Roles
 users-error-role = Choose a role.

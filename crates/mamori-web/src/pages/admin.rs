@@ -177,6 +177,19 @@ async fn change(state: &AppState, auth: &Auth, lang: Lang, user: &str, action: &
                     other => other,
                 }
             }
+            "reset-mfa" => {
+                // Lost phone: the authenticator is forgotten and the user enrols a new one
+                // at the next login (after the password). Their sessions end now.
+                u.totp_secret = None;
+                u.totp_last_step = None;
+                let draft = AuditDraft::new(&actor, "user.mfa_reset")
+                    .object("user", id)
+                    .details(serde_json::json!({"login": u.login}));
+                match state.store.update_user(&u, &draft).await {
+                    Ok(()) => state.store.revoke_sessions(id, &actor).await.map(drop),
+                    other => other,
+                }
+            }
             _ => state.store.revoke_sessions(id, &actor).await.map(drop),
         },
         Ok(None) => return super::not_found(lang),
@@ -213,4 +226,13 @@ pub async fn user_revoke_sessions(
     Path(user): Path<String>,
 ) -> Response {
     change(&state, &auth, lang_from_headers(&headers), &user, "revoke").await
+}
+
+pub async fn user_reset_mfa(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Path(user): Path<String>,
+) -> Response {
+    change(&state, &auth, lang_from_headers(&headers), &user, "reset-mfa").await
 }

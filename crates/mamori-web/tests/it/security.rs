@@ -241,3 +241,22 @@ fn the_language_can_be_switched_and_stays_on_this_site() {
     assert!(c.get("/login").body.contains("ログイン名"));
     assert_eq!(c.get("/lang/xx").status, 404);
 }
+
+#[test]
+fn an_administrator_can_reset_a_lost_authenticator() {
+    let kit = Kit::start(Backend::Sqlite);
+    let admin = kit.user("admin1", true, &[]);
+    let clerk = kit.user("clerk1", false, &[]);
+    let mut old_phone = kit.login(&clerk);
+    let mut a = kit.login(&admin);
+    let r = a.post(&format!("/admin/users/{}/reset-mfa", clerk.user.id), &[]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(old_phone.get("/profile").location(), "/login", "the user's sessions ended");
+    // Next login: password, then a new authenticator is enrolled on the code page.
+    let mut c = kit.client();
+    assert_eq!(c.login_password("clerk1", PASSWORD).location(), "/login/mfa");
+    let page = c.get("/login/mfa");
+    assert!(page.body.contains("<svg") && page.body.contains("totp-secret"), "enrolment page");
+    let events = kit.rt.block_on(kit.store.audit_events(mamori_domain::audit::Chain::System, 0, 1000)).unwrap();
+    assert!(events.iter().any(|e| e.action == "user.mfa_reset" && e.actor == format!("user:{}", admin.user.id)));
+}
