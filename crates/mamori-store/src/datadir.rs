@@ -77,13 +77,18 @@ impl DataDir {
     /// The installation's 256-bit key for secrets at rest (`secret.key`, mode 0600),
     /// created on first use. It is kept out of the database so that a copy of the database
     /// alone does not reveal the secrets sealed with it.
-    pub fn installation_key(&self) -> Result<[u8; 32], StoreError> {
+    /// With `create` false, a missing key is an error: once secrets were sealed with it, a
+    /// new key would silently lock everyone out.
+    pub fn installation_key(&self, create: bool) -> Result<[u8; 32], StoreError> {
         let path = self.path.join("secret.key");
         let unwritable =
             |e: std::io::Error| StoreError::DataDirUnwritable { path: path.clone(), reason: classify_io(&e) };
         match std::fs::read(&path) {
             Ok(bytes) => {
                 bytes.try_into().map_err(|_| StoreError::Corrupt(format!("{} is not a 32-byte key", path.display())))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !create => {
+                Err(StoreError::KeyMissing { path: path.clone() })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = [0u8; 32];
@@ -143,8 +148,9 @@ mod tests {
     fn installation_key_is_created_once_and_private() {
         let tmp = tempfile::tempdir().unwrap();
         let d = DataDir::prepare(tmp.path(), false).unwrap();
-        let k1 = d.installation_key().unwrap();
-        assert_eq!(d.installation_key().unwrap(), k1);
+        assert!(matches!(d.installation_key(false), Err(StoreError::KeyMissing { .. })));
+        let k1 = d.installation_key(true).unwrap();
+        assert_eq!(d.installation_key(false).unwrap(), k1);
         assert_ne!(k1, [0u8; 32]);
         #[cfg(unix)]
         {
@@ -153,7 +159,7 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::write(tmp.path().join("secret.key"), b"short").unwrap();
-        assert!(matches!(d.installation_key(), Err(StoreError::Corrupt(_))));
+        assert!(matches!(d.installation_key(true), Err(StoreError::Corrupt(_))));
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub enum StoreError {
     DataDirUnwritable { path: PathBuf, reason: String },
     #[error("data directory {path} is in use by another mamori process (pid {pid})")]
     DataDirLocked { path: PathBuf, pid: String },
+    #[error("the installation key {path} is missing; restore it from the backup")]
+    KeyMissing { path: PathBuf },
     #[error("no mamori database at {path}; run `mamori init` first")]
     NotInitialised { path: PathBuf },
     #[error("the database schema (version {found}) is newer than this mamori supports (version {supported})")]
@@ -57,6 +59,7 @@ impl StoreError {
             Self::DataDirUnwritable { .. } => "data-dir-unwritable",
             Self::DataDirLocked { .. } => "data-dir-locked",
             Self::NotInitialised { .. } => "not-initialised",
+            Self::KeyMissing { .. } => "key-missing",
             Self::SchemaTooNew { .. } => "schema-too-new",
             Self::SchemaOutdated { .. } => "schema-outdated",
             Self::NotFound { .. } => "not-found",

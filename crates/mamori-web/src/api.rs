@@ -98,8 +98,8 @@ impl ApiCaller {
 
     /// Installation-wide work (jobs of no institution): console or administrator tokens
     /// not narrowed to one institution.
-    fn can_system(&self) -> bool {
-        self.admin() && self.token.institution_id.is_none()
+    fn can_system(&self, p: Permission) -> bool {
+        self.admin() && self.token.institution_id.is_none() && self.token.role.is_none_or(|r| r.allows(p))
     }
 
     fn actor(&self) -> String {
@@ -197,7 +197,7 @@ pub struct JobsParams {
 fn may_view(c: &ApiCaller, job: &Job, p: Permission) -> bool {
     match job.institution_id {
         Some(i) => c.can(i, p),
-        None => c.can_system(),
+        None => c.can_system(p),
     }
 }
 
@@ -211,7 +211,7 @@ pub async fn list_jobs(
 ) -> Result<Response, ApiError> {
     let lang = lang_from_headers(&headers);
     let scope = match p.institution.as_deref() {
-        None if c.can_system() => JobScope::All,
+        None if c.can_system(Permission::ViewJobs) => JobScope::All,
         None => match c.token.institution_id {
             Some(i) => JobScope::Institution(i),
             None => return Err(ApiError::invalid(lang)),

@@ -19,7 +19,10 @@ pub(crate) async fn security_headers(mut res: Response) -> Response {
     // same-origin form posts, which the CSRF check must then refuse.
     set(h, header::REFERRER_POLICY, "same-origin");
     set(h, HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
-    set(h, header::CACHE_CONTROL, "no-store");
+    // Pages may show patient-adjacent data: never cached. Static files set their own.
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, header::CACHE_CONTROL, "no-store");
+    }
     res
 }
 

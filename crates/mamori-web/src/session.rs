@@ -130,7 +130,9 @@ pub(crate) async fn start(
 pub(crate) async fn load(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     if let Some(secret) = read_cookie(req.headers(), cookie_name(state.secure_cookies)) {
         let id_hash = hash_secret(&secret);
-        match resolve(&state, &id_hash).await {
+        // An open page refreshing itself (htmx polling) is not the user doing something.
+        let activity = !(req.method() == axum::http::Method::GET && req.headers().contains_key("hx-request"));
+        match resolve(&state, &id_hash, activity).await {
             Ok(Some((user, session))) if session.mfa_pending => {
                 req.extensions_mut().insert(PendingMfa { user, session });
             }
@@ -147,7 +149,11 @@ pub(crate) async fn load(State(state): State<AppState>, mut req: Request, next: 
     next.run(req).await
 }
 
-async fn resolve(state: &AppState, id_hash: &str) -> Result<Option<(User, Session)>, mamori_store::StoreError> {
+async fn resolve(
+    state: &AppState,
+    id_hash: &str,
+    activity: bool,
+) -> Result<Option<(User, Session)>, mamori_store::StoreError> {
     let Some(session) = state.store.get_session(id_hash).await? else { return Ok(None) };
     let now = time_fmt::now();
     if !state.sessions.is_live(&session, now) {
@@ -159,7 +165,7 @@ async fn resolve(state: &AppState, id_hash: &str) -> Result<Option<(User, Sessio
         state.store.delete_session(id_hash).await?;
         return Ok(None);
     }
-    if now - session.last_seen_at > time::Duration::minutes(1) {
+    if activity && now - session.last_seen_at > time::Duration::minutes(1) {
         state.store.touch_session(id_hash, now).await?;
     }
     Ok(Some((user, session)))

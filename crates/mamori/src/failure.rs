@@ -63,6 +63,7 @@ fn store_message(e: &StoreError, lang: Lang) -> String {
         StoreError::DataDirLocked { path, pid } => {
             lang.ta("err-data-dir-locked", &[("path", path.display().to_string().into()), ("pid", s(pid))])
         }
+        StoreError::KeyMissing { path } => lang.ta("err-key-missing", &[("path", path.display().to_string().into())]),
         StoreError::NotInitialised { path } => {
             lang.ta("err-not-initialised", &[("path", path.display().to_string().into())])
         }

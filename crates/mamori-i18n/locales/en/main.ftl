@@ -124,6 +124,7 @@ err-db-bad-url = The database (--db) is not a valid URL: { $reason }
 err-db-unreachable = Cannot connect to the database { $target } ({ $reason }). Check that the server runs and the address and credentials are right.
 err-data-dir-unwritable = Cannot write to the data directory { $path } ({ $reason }). Check the location and permissions.
 err-data-dir-locked = The data directory { $path } is in use by another mamori (process { $pid }).
+err-key-missing = The installation key { $path } is missing. Restore it from the backup together with the database (a new key would invalidate every registered authenticator).
 err-not-initialised = There is no data in { $path }. Run mamori init first.
 err-schema-too-new = This data was created by a newer mamori (schema { $found }; this program supports up to { $supported }). Update mamori. The data was not changed.
 err-schema-outdated = The database needs upgrading (schema { $found } → { $supported }). Run mamori migrate.

@@ -124,6 +124,7 @@ err-db-bad-url = データベースの指定（--db）が正しくありませ�
 err-db-unreachable = データベース { $target } に接続できません（{ $reason }）。サーバが起動しているか、アドレスと認証情報を確認してください。
 err-data-dir-unwritable = データディレクトリ { $path } に書き込めません（{ $reason }）。場所と権限を確認してください。
 err-data-dir-locked = データディレクトリ { $path } は別の mamori（プロセス番号 { $pid }）が使用中です。
+err-key-missing = 暗号鍵ファイル { $path } がありません。データベースと一緒にバックアップから復元してください（新しい鍵を作ると、登録済みの二要素認証がすべて使えなくなります）。
 err-not-initialised = { $path } にデータがありません。先に mamori init を実行してください。
 err-schema-too-new = このデータは新しいバージョンの mamori で作成されています（スキーマ { $found }、このプログラムは { $supported } まで対応）。mamori を更新してください。データは変更していません。
 err-schema-outdated = データベースの更新が必要です（スキーマ { $found } → { $supported }）。mamori migrate を実行してください。

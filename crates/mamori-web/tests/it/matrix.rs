@@ -126,4 +126,12 @@ fn every_route_checks_every_role() {
         "an auditor cannot cancel"
     );
     assert_eq!(c.api("GET", &fill("/api/v1/jobs/{id}"), Some(&vendor_token)).status, 404, "a vendor does not see jobs");
+    // Installation-wide jobs: an administrator's token capped at 閲覧者 may look, not cancel.
+    let system_job = Job::new(None, "audit-verify", serde_json::Value::Null, "test");
+    kit.rt.block_on(kit.store.insert_job(&system_job)).unwrap();
+    let capped = kit.token(&admin, None, Some(Role::Auditor));
+    assert_eq!(c.api("GET", &format!("/api/v1/jobs/{}", system_job.id), Some(&capped)).status, 200);
+    assert_eq!(c.api("POST", &format!("/api/v1/jobs/{}/cancel", system_job.id), Some(&capped)).status, 403);
+    let full = kit.token(&admin, None, None);
+    assert_eq!(c.api("POST", &format!("/api/v1/jobs/{}/cancel", system_job.id), Some(&full)).status, 202);
 }

@@ -20,6 +20,9 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
         DbSettings::Postgres { .. } => None,
     };
     let (store, _) = init::prepare(ctx).await?;
+    // The key that seals secrets: new only while no one has enrolled an authenticator.
+    let setup_done = store.get_setting(mamori_store::SETUP_DONE_SETTING).await?.is_some();
+    let key = mamori_web::InstallationKey::from_bytes(data_dir.installation_key(!setup_done)?);
     let runner = JobRunner::new(store.clone());
     let interrupted = runner.reconcile().await?;
     if interrupted > 0 {
@@ -52,6 +55,7 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
     std::io::stdout().flush().ok();
 
     let reconciler = runner.clone();
+    let sweeper = store.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(30));
         loop {
@@ -59,9 +63,11 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
             if let Err(e) = reconciler.reconcile().await {
                 tracing::warn!(error = %e, "job reconciliation failed");
             }
+            if let Err(e) = sweeper.delete_expired_sessions(mamori_domain::time_fmt::now()).await {
+                tracing::warn!(error = %e, "removing expired sessions failed");
+            }
         }
     });
-    let key = mamori_web::InstallationKey::from_bytes(data_dir.installation_key()?);
     let state = mamori_web::AppState::new(store, runner, key, tls.is_some());
     match tls {
         Some(t) => mamori_web::tls::serve_tls(listener, mamori_web::router(state), t.config, shutdown_signal()).await?,

@@ -114,3 +114,26 @@ fn jobs_api_needs_a_token_and_lists_jobs() {
     env.ok(&["token", "revoke", &tid]);
     assert_eq!(server.get("/api/v1/jobs", Some(&token)).0, 401);
 }
+
+#[tokio::test]
+async fn a_lost_installation_key_is_refused_not_replaced() {
+    let env = Env::new();
+    drop(Server::start(&env, &[]));
+    let key = env.data().join("secret.key");
+    assert!(key.exists());
+    // Before anyone has set up an account, a missing key is simply created again.
+    std::fs::remove_file(&key).unwrap();
+    drop(Server::start(&env, &[]));
+    assert!(key.exists());
+    // After setup, secrets depend on it: serve refuses instead of locking everyone out.
+    sqlite_exec(
+        &env.db_path(),
+        "INSERT INTO system_settings (key, value, updated_at) VALUES ('setup_completed_at', 'x', '2026-11-22T00:00:00.000000Z')",
+    )
+    .await;
+    std::fs::remove_file(&key).unwrap();
+    let r = env.run(&["serve", "--listen", "127.0.0.1:0"]);
+    assert_eq!(r.code, 1);
+    assert!(r.one_error_line().contains("暗号鍵ファイル"), "{}", r.stderr);
+    assert!(!key.exists(), "no new key was made");
+}
