@@ -224,7 +224,14 @@ check() {
 }
 
 # Other work on the machine (a concurrent cargo build on 2 cores) skews everything: say so.
-busy() { pgrep -x 'rustc|cargo|cc1|cc1plus|ld|rust-lld|cargo-nextest' | tr '\n' ' ' | sed 's/ $//' || true; }
+# pgrep matches process names of at most 15 characters, so match each name on its own.
+busy() {
+    local n out=""
+    for n in rustc cargo cc1 cc1plus ld rust-lld; do
+        pgrep -x "$n" >/dev/null 2>&1 && out="$out $n"
+    done
+    printf '%s' "${out# }"
+}
 BUSY_BEFORE=$(busy)
 [ -z "$BUSY_BEFORE" ] || log "note: cargo/rustc processes are present (pids $BUSY_BEFORE); if they are busy the numbers will be disturbed"
 # CPU accounting over the measured part: machine busy/all jiffies, the server's, and our
