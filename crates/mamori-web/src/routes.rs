@@ -85,6 +85,7 @@ pub fn table() -> Vec<Route> {
         r(M::POST, "/admin/users/{user}/enable", InstallationAdmin, post(pages::admin::user_enable)),
         r(M::POST, "/admin/users/{user}/revoke-sessions", InstallationAdmin, post(pages::admin::user_revoke_sessions)),
         r(M::POST, "/admin/users/{user}/reset-mfa", InstallationAdmin, post(pages::admin::user_reset_mfa)),
+        r(M::POST, "/admin/users/{user}/password", InstallationAdmin, post(pages::admin::user_set_password)),
         r(M::GET, "/admin/audit", InstallationAdmin, get(pages::audit::system)),
         r(M::POST, "/admin/audit/verify", InstallationAdmin, post(pages::audit::verify_system)),
         // one institution

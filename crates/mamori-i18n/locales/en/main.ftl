@@ -314,6 +314,7 @@ users-installation-admin = Installation administrator
 users-enable = Enable
 users-disable = Disable
 users-reset-mfa = Reset two-factor
+users-set-password = Set a new password
 users-revoke-sessions = End their sessions
 users-roles-heading = Roles
 users-error-role = Choose a role.

@@ -314,6 +314,7 @@ users-installation-admin = システム全体の管理者
 users-enable = 有効にする
 users-disable = 無効にする
 users-reset-mfa = 二要素認証を再登録させる
+users-set-password = パスワードを再設定
 users-revoke-sessions = ログイン中の接続を切断
 users-roles-heading = 権限の種類
 users-error-role = 権限を選択してください。

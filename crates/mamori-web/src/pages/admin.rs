@@ -236,3 +236,42 @@ pub async fn user_reset_mfa(
 ) -> Response {
     change(&state, &auth, lang_from_headers(&headers), &user, "reset-mfa").await
 }
+
+/// A forgotten password: the administrator sets a new one (the same rule applies), the
+/// user's sessions end, and the user should change it after logging in.
+pub async fn user_set_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Path(user): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let lang = lang_from_headers(&headers);
+    let Ok(id) = user.parse::<UserId>() else { return super::not_found(lang) };
+    if id == auth.user.id {
+        return show_users(&state, &auth, lang, vec![lang.t("users-error-self")]).await;
+    }
+    let Ok(Some(mut u)) = state.store.get_user(id).await else { return super::not_found(lang) };
+    let password = f.get("password").map(String::as_str).unwrap_or("");
+    if let Err(p) = mamori_domain::auth::check_password(password, &u.login) {
+        return show_users(&state, &auth, lang, vec![lang.t(&format!("password-problem-{}", p.code()))]).await;
+    }
+    let Ok(hash) = crate::security::hash_password(password) else { return server_error(lang, &"hashing failed") };
+    u.password_hash = hash;
+    u.password_changed_at = mamori_domain::time_fmt::now();
+    u.failed_logins = 0;
+    u.locked_until = None;
+    let actor = format!("user:{}", auth.user.id);
+    let draft = AuditDraft::new(&actor, "user.password_reset")
+        .object("user", id)
+        .details(serde_json::json!({"login": u.login}));
+    let result = async {
+        state.store.update_user(&u, &draft).await?;
+        state.store.revoke_sessions(id, &actor).await
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to("/admin/users").into_response(),
+        Err(e) => server_error(lang, &e),
+    }
+}

@@ -260,3 +260,22 @@ fn an_administrator_can_reset_a_lost_authenticator() {
     let events = kit.rt.block_on(kit.store.audit_events(mamori_domain::audit::Chain::System, 0, 1000)).unwrap();
     assert!(events.iter().any(|e| e.action == "user.mfa_reset" && e.actor == format!("user:{}", admin.user.id)));
 }
+
+#[test]
+fn an_administrator_can_set_a_forgotten_password() {
+    let kit = Kit::start(Backend::Sqlite);
+    let admin = kit.user("admin1", true, &[]);
+    let clerk = kit.user("clerk1", false, &[]);
+    let mut a = kit.login(&admin);
+    let path = format!("/admin/users/{}/password", clerk.user.id);
+    let weak = a.post(&path, &[("password", "short")]);
+    assert_eq!(weak.status, 200);
+    assert!(weak.body.contains("8 文字未満"), "the password rule applies");
+    assert_eq!(a.post(&path, &[("password", "n3w-Pass#word")]).status, 303);
+    let mut c = kit.client();
+    assert_eq!(c.login_password("clerk1", crate::kit::PASSWORD).status, 401, "the old password is gone");
+    assert_eq!(c.login_password("clerk1", "n3w-Pass#word").location(), "/login/mfa");
+    let events = kit.rt.block_on(kit.store.audit_events(mamori_domain::audit::Chain::System, 0, 1000)).unwrap();
+    let reset = events.iter().find(|e| e.action == "user.password_reset").expect("audited");
+    assert!(!reset.details.contains("n3w-Pass#word"));
+}
