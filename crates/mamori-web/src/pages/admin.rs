@@ -155,46 +155,72 @@ pub async fn user_create(
     }
 }
 
-async fn change(state: &AppState, auth: &Auth, lang: Lang, user: &str, action: &str) -> Response {
+/// What an administrator does to another user's account.
+enum UserChange {
+    Disable,
+    Enable,
+    RevokeSessions,
+    /// Lost phone: the authenticator is forgotten; the next login enrols a new one.
+    ResetMfa,
+    /// Forgotten password: a new one under the same rule.
+    SetPassword(String),
+}
+
+async fn change(state: &AppState, auth: &Auth, lang: Lang, user: &str, change: UserChange) -> Response {
     let Ok(id) = user.parse::<UserId>() else { return super::not_found(lang) };
     if id == auth.user.id {
         return show_users(state, auth, lang, vec![lang.t("users-error-self")]).await;
     }
-    let actor = format!("user:{}", auth.user.id);
-    let result = match state.store.get_user(id).await {
-        Ok(Some(mut u)) => match action {
-            "disable" | "enable" => {
-                u.disabled = action == "disable";
-                if !u.disabled {
-                    u.failed_logins = 0;
-                    u.locked_until = None;
-                }
-                let draft = AuditDraft::new(&actor, &format!("user.{action}"))
-                    .object("user", id)
-                    .details(serde_json::json!({"login": u.login}));
-                match state.store.update_user(&u, &draft).await {
-                    Ok(()) if u.disabled => state.store.revoke_sessions(id, &actor).await.map(drop),
-                    other => other,
-                }
-            }
-            "reset-mfa" => {
-                // Lost phone: the authenticator is forgotten and the user enrols a new one
-                // at the next login (after the password). Their sessions end now.
-                u.totp_secret = None;
-                u.totp_last_step = None;
-                let draft = AuditDraft::new(&actor, "user.mfa_reset")
-                    .object("user", id)
-                    .details(serde_json::json!({"login": u.login}));
-                match state.store.update_user(&u, &draft).await {
-                    Ok(()) => state.store.revoke_sessions(id, &actor).await.map(drop),
-                    other => other,
-                }
-            }
-            _ => state.store.revoke_sessions(id, &actor).await.map(drop),
-        },
+    let mut u = match state.store.get_user(id).await {
+        Ok(Some(u)) => u,
         Ok(None) => return super::not_found(lang),
-        Err(e) => Err(e),
+        Err(e) => return server_error(lang, &e),
     };
+    // The audit action (if the account changes) and whether the user's sessions end.
+    let (action, end_sessions) = match change {
+        UserChange::Disable => {
+            u.disabled = true;
+            (Some("user.disable"), true)
+        }
+        UserChange::Enable => {
+            u.disabled = false;
+            u.failed_logins = 0;
+            u.locked_until = None;
+            (Some("user.enable"), false)
+        }
+        UserChange::RevokeSessions => (None, true),
+        UserChange::ResetMfa => {
+            u.totp_secret = None;
+            u.totp_last_step = None;
+            (Some("user.mfa_reset"), true)
+        }
+        UserChange::SetPassword(password) => {
+            if let Err(p) = mamori_domain::auth::check_password(&password, &u.login) {
+                return show_users(state, auth, lang, vec![lang.t(&format!("password-problem-{}", p.code()))]).await;
+            }
+            let Ok(hash) = crate::security::hash_password(&password) else {
+                return server_error(lang, &"hashing failed");
+            };
+            u.password_hash = hash;
+            u.password_changed_at = mamori_domain::time_fmt::now();
+            u.failed_logins = 0;
+            u.locked_until = None;
+            (Some("user.password_reset"), true)
+        }
+    };
+    let actor = format!("user:{}", auth.user.id);
+    let result = async {
+        if let Some(action) = action {
+            let draft =
+                AuditDraft::new(&actor, action).object("user", id).details(serde_json::json!({"login": u.login}));
+            state.store.update_user(&u, &draft).await?;
+        }
+        if end_sessions {
+            state.store.revoke_sessions(id, &actor).await?;
+        }
+        Ok::<(), mamori_store::StoreError>(())
+    }
+    .await;
     match result {
         Ok(()) => Redirect::to("/admin/users").into_response(),
         Err(e) => server_error(lang, &e),
@@ -207,7 +233,7 @@ pub async fn user_disable(
     Extension(auth): Extension<Auth>,
     Path(user): Path<String>,
 ) -> Response {
-    change(&state, &auth, lang_from_headers(&headers), &user, "disable").await
+    change(&state, &auth, lang_from_headers(&headers), &user, UserChange::Disable).await
 }
 
 pub async fn user_enable(
@@ -216,7 +242,7 @@ pub async fn user_enable(
     Extension(auth): Extension<Auth>,
     Path(user): Path<String>,
 ) -> Response {
-    change(&state, &auth, lang_from_headers(&headers), &user, "enable").await
+    change(&state, &auth, lang_from_headers(&headers), &user, UserChange::Enable).await
 }
 
 pub async fn user_revoke_sessions(
@@ -225,7 +251,7 @@ pub async fn user_revoke_sessions(
     Extension(auth): Extension<Auth>,
     Path(user): Path<String>,
 ) -> Response {
-    change(&state, &auth, lang_from_headers(&headers), &user, "revoke").await
+    change(&state, &auth, lang_from_headers(&headers), &user, UserChange::RevokeSessions).await
 }
 
 pub async fn user_reset_mfa(
@@ -234,11 +260,9 @@ pub async fn user_reset_mfa(
     Extension(auth): Extension<Auth>,
     Path(user): Path<String>,
 ) -> Response {
-    change(&state, &auth, lang_from_headers(&headers), &user, "reset-mfa").await
+    change(&state, &auth, lang_from_headers(&headers), &user, UserChange::ResetMfa).await
 }
 
-/// A forgotten password: the administrator sets a new one (the same rule applies), the
-/// user's sessions end, and the user should change it after logging in.
 pub async fn user_set_password(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -246,32 +270,6 @@ pub async fn user_set_password(
     Path(user): Path<String>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    let lang = lang_from_headers(&headers);
-    let Ok(id) = user.parse::<UserId>() else { return super::not_found(lang) };
-    if id == auth.user.id {
-        return show_users(&state, &auth, lang, vec![lang.t("users-error-self")]).await;
-    }
-    let Ok(Some(mut u)) = state.store.get_user(id).await else { return super::not_found(lang) };
-    let password = f.get("password").map(String::as_str).unwrap_or("");
-    if let Err(p) = mamori_domain::auth::check_password(password, &u.login) {
-        return show_users(&state, &auth, lang, vec![lang.t(&format!("password-problem-{}", p.code()))]).await;
-    }
-    let Ok(hash) = crate::security::hash_password(password) else { return server_error(lang, &"hashing failed") };
-    u.password_hash = hash;
-    u.password_changed_at = mamori_domain::time_fmt::now();
-    u.failed_logins = 0;
-    u.locked_until = None;
-    let actor = format!("user:{}", auth.user.id);
-    let draft = AuditDraft::new(&actor, "user.password_reset")
-        .object("user", id)
-        .details(serde_json::json!({"login": u.login}));
-    let result = async {
-        state.store.update_user(&u, &draft).await?;
-        state.store.revoke_sessions(id, &actor).await
-    }
-    .await;
-    match result {
-        Ok(_) => Redirect::to("/admin/users").into_response(),
-        Err(e) => server_error(lang, &e),
-    }
+    let password = f.get("password").cloned().unwrap_or_default();
+    change(&state, &auth, lang_from_headers(&headers), &user, UserChange::SetPassword(password)).await
 }
