@@ -26,14 +26,13 @@ use sqlx::sqlite::{
     SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Arguments, AssertSqlSafe, Row as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 #[derive(Debug)]
 pub(crate) struct SqliteStore {
-    path: PathBuf,
     writer: SqlitePool,
     reader: SqlitePool,
 }
@@ -83,7 +82,7 @@ impl SqliteStore {
                 target: path.display().to_string(),
                 reason: classify_connect(&e),
             })?;
-        let store = Self { path: path.to_owned(), writer, reader };
+        let store = Self { writer, reader };
         if migrated {
             store.append_audit(Chain::System, &crate::migrate::audit_draft(status)).await?;
         }
@@ -1549,13 +1548,6 @@ impl Store for SqliteStore {
         save_chain(&mut tx, &w).await?;
         tx.commit().await?;
         Ok(true)
-    }
-}
-
-impl SqliteStore {
-    #[allow(dead_code)]
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
     }
 }
 

@@ -28,9 +28,6 @@ impl T {
     pub fn g(&self, key: &str) -> String {
         self.0.t(key)
     }
-    pub fn a(&self, key: &str, name: &'static str, value: &str) -> String {
-        self.0.ta(key, &[(name, Arg::from(value))])
-    }
     pub fn tag(&self) -> &'static str {
         self.0.tag()
     }
