@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use mamori_domain::InstitutionId;
 use mamori_domain::auth::Permission;
-use mamori_i18n::{Arg, Lang};
+use mamori_i18n::Lang;
 
 /// Message lookup for templates: `{{ t.g("key") }}`.
 #[derive(Clone, Copy, Debug)]
