@@ -43,6 +43,8 @@ pub enum Command {
     Audit(AuditCommand),
     #[command(subcommand)]
     Token(TokenCommand),
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +135,60 @@ pub enum TokenCommand {
     List,
     Revoke {
         id: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FileFormat {
+    Xlsx,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CsvEncodingArg {
+    Cp932,
+    Utf8Bom,
+}
+
+/// The ledger's stable name (`assets`, `staff`, …). Parsed by the command rather than by
+/// clap, so a wrong name is one localised line like every other input error.
+#[derive(Debug, Args)]
+pub struct LedgerKindArg {
+    #[arg(long = "kind", id = "ledger_kind", value_name = "KIND")]
+    pub kind: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    List {
+        #[command(flatten)]
+        kind: LedgerKindArg,
+        #[arg(long)]
+        institution: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    Export {
+        #[command(flatten)]
+        kind: LedgerKindArg,
+        #[arg(long)]
+        institution: Option<String>,
+        #[arg(long, value_enum)]
+        format: FileFormat,
+        #[arg(long, value_enum, default_value = "cp932")]
+        encoding: CsvEncodingArg,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    Template {
+        #[command(flatten)]
+        kind: LedgerKindArg,
+        #[arg(long, value_enum, default_value = "xlsx")]
+        format: FileFormat,
+        #[arg(long, value_enum, default_value = "cp932")]
+        encoding: CsvEncodingArg,
+        #[arg(short, long)]
+        output: PathBuf,
     },
 }
 

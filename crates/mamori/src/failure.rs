@@ -20,6 +20,18 @@ pub enum CliError {
     AuditBroken,
     #[error("the job ended as {status}")]
     JobNotSucceeded { status: String },
+    #[error("unknown ledger {value}")]
+    BadLedgerKind { value: String },
+    #[error("no institution is registered")]
+    NoInstitution,
+    #[error("{count} institutions: --institution is needed")]
+    InstitutionRequired { count: usize },
+    #[error("row {row}, {column}: {character:?} is not in CP932")]
+    NotRepresentable { row: usize, column: String, character: char },
+    #[error("cannot write the file: {reason}")]
+    Export { reason: String },
+    #[error("cannot write {path}: {reason}")]
+    WriteFile { path: String, reason: String },
 }
 
 pub fn exit_code(e: &anyhow::Error) -> ExitCode {
@@ -110,5 +122,19 @@ fn cli_message(e: &CliError, lang: Lang) -> String {
         CliError::BadStatus { value } => lang.ta("err-bad-status", &[("value", value.into())]),
         CliError::AuditBroken => lang.t("err-audit-broken"),
         CliError::JobNotSucceeded { status } => lang.ta("err-job-not-succeeded", &[("status", status.into())]),
+        CliError::BadLedgerKind { value } => {
+            let kinds: Vec<&str> = mamori_domain::record::RecordKind::ALL.iter().map(|k| k.as_str()).collect();
+            lang.ta("err-bad-ledger-kind", &[("value", value.into()), ("kinds", kinds.join(", ").into())])
+        }
+        CliError::NoInstitution => lang.t("err-no-institution"),
+        CliError::InstitutionRequired { count } => lang.ta("err-institution-required", &[("count", (*count).into())]),
+        CliError::NotRepresentable { row, column, character } => lang.ta(
+            "err-not-representable",
+            &[("row", (*row).into()), ("column", column.into()), ("char", character.to_string().into())],
+        ),
+        CliError::Export { reason } => lang.ta("err-export", &[("reason", reason.into())]),
+        CliError::WriteFile { path, reason } => {
+            lang.ta("err-write-file", &[("path", path.into()), ("reason", problem_text(lang, reason, reason).into())])
+        }
     }
 }

@@ -367,3 +367,22 @@ problem-tls-key-mismatch = the private key does not belong to the certificate
 problem-tls-rejected = the certificate or key cannot be used
 problem-tls-invalid-hostname = invalid host name
 problem-tls-generate-failed = cannot create the self-signed certificate
+
+## mamori ledger
+cli-ledger = Show ledgers (assets, staff, vendors, …) and export them to Excel or CSV
+cli-ledger-list = Show a ledger
+cli-ledger-export = Export a ledger to an XLSX or CSV file
+cli-ledger-template = Write a blank ledger to fill in (header row and an example)
+cli-arg-ledger-kind = Ledger (assets, software, staff, accounts, vendors, contracts, remote-maintenance, mds-sds, segments, sites)
+cli-arg-format = File format (xlsx or csv)
+cli-arg-encoding = CSV encoding (cp932: what Excel expects; utf8-bom: for characters CP932 lacks)
+cli-arg-output = File to write
+ledger-none = { $ledger } has no records.
+ledger-exported = Wrote { $count } records to { $path }.
+ledger-template-written = Wrote a blank { $ledger } ledger to { $path }.
+err-bad-ledger-kind = There is no ledger "{ $value }" (use one of { $kinds }).
+err-no-institution = No institution is registered. Add one with mamori institution add.
+err-institution-required = { $count } institutions are registered. Choose one with --institution (see mamori institution list).
+err-not-representable = Row { $row }, "{ $column }": the character "{ $char }" cannot be written in CP932 (Shift_JIS). Use --encoding utf8-bom.
+err-export = Cannot create the file: { $reason }
+err-write-file = Cannot write { $path } ({ $reason }). Check the folder and its permissions.

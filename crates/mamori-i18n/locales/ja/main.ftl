@@ -367,3 +367,22 @@ problem-tls-key-mismatch = 秘密鍵が証明書と対応していません
 problem-tls-rejected = 証明書または鍵を使用できません
 problem-tls-invalid-hostname = ホスト名が正しくありません
 problem-tls-generate-failed = 自己署名証明書を作成できません
+
+## mamori ledger（台帳の表示・書き出し）
+cli-ledger = 台帳（機器台帳・職員名簿・事業者台帳など）を表示し、Excel や CSV に書き出します
+cli-ledger-list = 台帳の内容を表示します
+cli-ledger-export = 台帳を XLSX または CSV ファイルに書き出します
+cli-ledger-template = 台帳の記入用ひな形（見出し行と記入例）を書き出します
+cli-arg-ledger-kind = 台帳の種類（assets, software, staff, accounts, vendors, contracts, remote-maintenance, mds-sds, segments, sites）
+cli-arg-format = ファイル形式（xlsx または csv）
+cli-arg-encoding = CSV の文字コード（cp932: Excel の標準、utf8-bom: CP932 で表せない文字を含む場合）
+cli-arg-output = 書き出すファイル
+ledger-none = { $ledger }に記録はありません。
+ledger-exported = { $count } 件を { $path } に書き出しました。
+ledger-template-written = { $ledger }の記入用ひな形を { $path } に書き出しました。
+err-bad-ledger-kind = 台帳の種類「{ $value }」はありません（{ $kinds } のいずれかを指定してください）。
+err-no-institution = 医療機関が登録されていません。mamori institution add で登録してください。
+err-institution-required = 医療機関が { $count } 件登録されています。--institution で ID を指定してください（mamori institution list で確認できます）。
+err-not-representable = { $row } 行目の「{ $column }」にある文字「{ $char }」は CP932（Shift_JIS）で書き出せません。--encoding utf8-bom を指定してください。
+err-export = ファイルを作成できません: { $reason }
+err-write-file = { $path } に書き込めません（{ $reason }）。書き出し先のフォルダと権限を確認してください。

@@ -5,6 +5,7 @@ mod audit;
 mod init;
 mod institution;
 mod jobs;
+mod ledger;
 mod serve;
 mod token;
 
@@ -66,6 +67,7 @@ pub async fn run(cli: Cli, lang: Lang) -> anyhow::Result<ExitCode> {
         Command::Jobs(c) => jobs::run(&ctx, c).await,
         Command::Audit(c) => audit::run(&ctx, c).await,
         Command::Token(c) => token::run(&ctx, c).await,
+        Command::Ledger(c) => ledger::run(&ctx, c).await,
     }
 }
 

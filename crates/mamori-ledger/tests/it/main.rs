@@ -1,0 +1,13 @@
+//! The one integration-test binary of mamori-ledger: real XLSX and CP932 CSV files are
+//! generated here and read back through the public API.
+
+mod csv_files;
+mod malformed;
+mod never_panics;
+mod xlsx;
+
+use mamori_ledger::read::{Encoding, Limits, ReadError, Sheet, read_file};
+
+pub fn read(bytes: &[u8], name: &str) -> Result<Vec<Sheet>, ReadError> {
+    read_file(bytes, name, Encoding::Auto, &Limits::default())
+}
