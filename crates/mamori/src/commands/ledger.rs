@@ -167,6 +167,15 @@ pub async fn run(ctx: &Ctx, cmd: LedgerCommand) -> anyhow::Result<ExitCode> {
             let names = reference_names(&*store, &scope, kind).await?;
             let bytes = file_bytes(kind, &rows, &names, lang, format, encoding)?;
             write_atomically(&output, &bytes)?;
+            // Data leaving mamori is a security-relevant action: it goes in the audit log.
+            let draft = mamori_domain::audit::AuditDraft::new(&ctx.actor, "ledger.export")
+                .object("ledger", kind)
+                .details(serde_json::json!({
+                    "format": match format { FileFormat::Xlsx => "xlsx", FileFormat::Csv => "csv" },
+                    "records": rows.len(),
+                    "file": output.display().to_string(),
+                }));
+            store.append_audit(scope.chain(), &draft).await?;
             println!(
                 "{}",
                 ctx.ta(

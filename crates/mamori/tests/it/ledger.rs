@@ -114,6 +114,16 @@ async fn a_ledger_is_listed_and_exported_as_xlsx_and_cp932_csv() {
     assert_eq!(r.code, 1);
     let line = r.one_error_line();
     assert!(line.contains("書き込めません（見つかりません）"), "{line}");
+
+    // Each export that wrote a file is in the institution's audit log.
+    let inst = env.ok(&["institution", "list", "--json"]);
+    let id = serde_json::from_str::<serde_json::Value>(&inst.stdout).unwrap()[0]["id"].as_str().unwrap().to_owned();
+    let log = env.ok(&["audit", "log", "--institution", &id, "--json"]);
+    let events: Vec<serde_json::Value> = serde_json::from_str(&log.stdout).unwrap();
+    let exports: Vec<_> = events.iter().filter(|e| e["action"] == "ledger.export").collect();
+    assert_eq!(exports.len(), 3, "xlsx, cp932 and utf-8 exports; the failed one is not");
+    assert_eq!(exports[0]["actor"], "cli:tester");
+    assert!(exports[0]["details"].as_str().unwrap().contains("\"records\":2"));
 }
 
 #[tokio::test]
