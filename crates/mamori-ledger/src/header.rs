@@ -277,7 +277,9 @@ pub fn dictionary(kind: RecordKind) -> Dictionary {
                     "login",
                 ],
             ),
-            ("holder", &["氏名", "利用者", "使用者", "名前", "holder", "name"]),
+            // 氏名 names the person (resolved against 職員名簿); 区分 says whose account it is.
+            ("person_id", &["氏名", "利用者", "使用者", "名前", "職員", "name", "person"]),
+            ("holder", &["区分", "アカウント区分", "アカウント種別", "所有区分", "holder"]),
             ("role", &["権限", "ロール", "役割", "role", "permission"]),
             ("privileged", &["管理者権限", "特権", "特権アカウント", "privileged", "admin"]),
             ("mfa", &["二要素認証", "2要素認証", "多要素認証", "mfa", "2fa"]),

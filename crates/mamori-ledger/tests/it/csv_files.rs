@@ -48,7 +48,7 @@ fn utf8_bom_csv() {
 
 #[test]
 fn tsv_is_sniffed() {
-    let s = read("アカウント\t氏名\t二要素認証\nadmin\t共用\t○\n".as_bytes(), "accounts.txt").unwrap();
+    let s = read("アカウント\t区分\t二要素認証\nadmin\t共用\t○\n".as_bytes(), "accounts.txt").unwrap();
     let h = find_header(&s[0], RecordKind::Accounts).unwrap();
     assert_eq!(h.columns, [(0, "username"), (1, "holder"), (2, "mfa")]);
     assert_eq!(parse_bool(&cell_text(&s[0].rows[1][2]).unwrap()), Ok(true));

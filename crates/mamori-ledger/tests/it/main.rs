@@ -4,6 +4,7 @@
 mod csv_files;
 mod malformed;
 mod never_panics;
+mod plan;
 mod xlsx;
 
 use mamori_ledger::read::{Encoding, Limits, ReadError, Sheet, read_file};
