@@ -150,6 +150,14 @@ pub enum CsvEncodingArg {
     Utf8Bom,
 }
 
+/// The text encoding of an imported CSV (XLSX/XLS/ODS carry their own).
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ImportEncodingArg {
+    Auto,
+    Utf8,
+    Cp932,
+}
+
 /// The ledger's stable name (`assets`, `staff`, …). Parsed by the command rather than by
 /// clap, so a wrong name is one localised line like every other input error.
 #[derive(Debug, Args)]
@@ -160,6 +168,17 @@ pub struct LedgerKindArg {
 
 #[derive(Debug, Subcommand)]
 pub enum LedgerCommand {
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        kind: LedgerKindArg,
+        #[arg(long)]
+        institution: Option<String>,
+        #[arg(long = "encoding", id = "import_encoding", value_enum, default_value = "auto")]
+        encoding: ImportEncodingArg,
+        #[arg(long)]
+        yes: bool,
+    },
     List {
         #[command(flatten)]
         kind: LedgerKindArg,

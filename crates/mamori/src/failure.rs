@@ -16,6 +16,14 @@ pub enum CliError {
     BadId { value: String },
     #[error("unknown job status {value}")]
     BadStatus { value: String },
+    #[error("cannot read {path}: {reason}")]
+    ReadFile { path: String, reason: String },
+    #[error("the file cannot be read as a ledger ({code})")]
+    ImportUnreadable { code: &'static str, row: Option<usize> },
+    #[error("no header row for {ledger}")]
+    ImportNoHeader { ledger: String },
+    #[error("{count} errors in the file")]
+    ImportHasErrors { count: usize },
     #[error("the audit log is broken")]
     AuditBroken,
     #[error("the job ended as {status}")]
@@ -121,6 +129,18 @@ fn cli_message(e: &CliError, lang: Lang) -> String {
         CliError::BadId { value } => lang.ta("err-bad-id", &[("value", value.into())]),
         CliError::BadStatus { value } => lang.ta("err-bad-status", &[("value", value.into())]),
         CliError::AuditBroken => lang.t("err-audit-broken"),
+        CliError::ReadFile { path, reason } => {
+            lang.ta("err-read-file", &[("path", path.into()), ("reason", problem_text(lang, reason, reason).into())])
+        }
+        CliError::ImportUnreadable { code, row } => {
+            let what = lang.try_t(&format!("import-read-{code}")).unwrap_or_else(|| (*code).to_owned());
+            match row {
+                Some(r) => lang.ta("err-import-unreadable-row", &[("what", what.into()), ("row", (*r).into())]),
+                None => lang.ta("err-import-unreadable", &[("what", what.into())]),
+            }
+        }
+        CliError::ImportNoHeader { ledger } => lang.ta("err-import-no-header", &[("ledger", ledger.into())]),
+        CliError::ImportHasErrors { count } => lang.ta("err-import-has-errors", &[("count", (*count).into())]),
         CliError::JobNotSucceeded { status } => lang.ta("err-job-not-succeeded", &[("status", status.into())]),
         CliError::BadLedgerKind { value } => {
             let kinds: Vec<&str> = mamori_domain::record::RecordKind::ALL.iter().map(|k| k.as_str()).collect();

@@ -2,7 +2,7 @@
 //! XLSX/CSV file to hand to people who work in Excel.
 
 use super::Ctx;
-use crate::cli::{CsvEncodingArg, FileFormat, LedgerCommand};
+use crate::cli::{CsvEncodingArg, FileFormat, ImportEncodingArg, LedgerCommand};
 use crate::failure::CliError;
 use crate::output;
 use mamori_domain::InstitutionId;
@@ -119,9 +119,173 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     result.map_err(fail)
 }
 
+/// The tables a ledger refers to, by the `refers_to` name of its fields.
+const REFERENCE_TABLES: [(RecordKind, &str); 5] = [
+    (RecordKind::Sites, "sites"),
+    (RecordKind::Segments, "network_segments"),
+    (RecordKind::Vendors, "vendors"),
+    (RecordKind::Assets, "assets"),
+    (RecordKind::Staff, "persons"),
+];
+
+/// One problem of the dry run as a line a clinic manager can act on.
+fn problem_line(ctx: &Ctx, kind: RecordKind, p: &mamori_ledger::plan::Problem) -> String {
+    let lang = export_lang(ctx);
+    let column = match (p.column, p.field) {
+        (Some(c), Some(f)) => format!("{}列（{}）", column_letter(c), export::column_title(kind, f, lang)),
+        (Some(c), None) => format!("{}列", column_letter(c)),
+        (None, Some(f)) => export::column_title(kind, f, lang),
+        (None, None) => String::new(),
+    };
+    let what = ctx
+        .lang
+        .try_t(&format!("import-problem-{}", p.code))
+        .unwrap_or_else(|| ctx.ta("import-problem-other", &[("code", p.code.into())]));
+    let level = ctx.t(match p.level {
+        mamori_ledger::plan::Level::Error => "import-level-error",
+        mamori_ledger::plan::Level::Warning => "import-level-warning",
+    });
+    let value = p.value.as_deref().map(|v| format!("「{v}」")).unwrap_or_default();
+    ctx.ta(
+        "import-problem-line",
+        &[
+            ("level", level.into()),
+            ("sheet", p.sheet.clone().into()),
+            ("row", p.row.into()),
+            ("column", column.into()),
+            ("what", format!("{what}{value}").into()),
+        ],
+    )
+}
+
+/// Excel's column letters: 0 → A, 26 → AA.
+fn column_letter(mut c: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (c % 26) as u8);
+        if c < 26 {
+            break;
+        }
+        c = c / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ASCII letters")
+}
+
+async fn import(
+    ctx: &Ctx,
+    file: &Path,
+    kind: RecordKind,
+    institution: Option<&str>,
+    encoding: ImportEncodingArg,
+    yes: bool,
+) -> anyhow::Result<ExitCode> {
+    use mamori_ledger::read::{Encoding, Limits, read_file};
+    let bytes = std::fs::read(file)
+        .map_err(|e| CliError::ReadFile { path: file.display().to_string(), reason: mamori_store::classify_io(&e) })?;
+    let encoding = match encoding {
+        ImportEncodingArg::Auto => Encoding::Auto,
+        ImportEncodingArg::Utf8 => Encoding::Utf8,
+        ImportEncodingArg::Cp932 => Encoding::ShiftJis,
+    };
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let sheets = read_file(&bytes, &name, encoding, &Limits::default())
+        .map_err(|e| CliError::ImportUnreadable { code: e.code(), row: e.row() })?;
+    let store = ctx.open().await?;
+    let scope = scope(&*store, institution).await?;
+    let existing = store.list_rows(&scope, kind, &RecordQuery::default()).await?;
+    let mut refs = mamori_ledger::plan::References::new();
+    for (k, table) in REFERENCE_TABLES {
+        for row in store.list_rows(&scope, k, &RecordQuery::default()).await? {
+            if let Some(name) = export::display_name(&row) {
+                refs.add(table, &name, row.id);
+            }
+        }
+    }
+    let plan = mamori_ledger::plan::plan(&sheets, kind, &existing, &refs)
+        .map_err(|_| CliError::ImportNoHeader { ledger: export::ledger_title(kind, export_lang(ctx)).to_owned() })?;
+    let (create, update, unchanged) = plan.counts();
+    println!(
+        "{}",
+        ctx.ta(
+            "import-summary",
+            &[
+                ("sheet", plan.sheet.clone().into()),
+                ("header", plan.header_row.into()),
+                ("create", create.into()),
+                ("update", update.into()),
+                ("unchanged", unchanged.into()),
+            ]
+        )
+    );
+    for (col, title) in &plan.unmapped {
+        println!(
+            "{}",
+            ctx.ta("import-unmapped", &[("column", column_letter(*col).into()), ("title", title.clone().into())])
+        );
+    }
+    for p in &plan.problems {
+        println!("{}", problem_line(ctx, kind, p));
+    }
+    if plan.has_errors() {
+        return Err(CliError::ImportHasErrors {
+            count: plan.problems.iter().filter(|p| matches!(p.level, mamori_ledger::plan::Level::Error)).count(),
+        }
+        .into());
+    }
+    if !yes {
+        println!("{}", ctx.t("import-dry-run"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    // One transaction, run as a job: all rows or none, with progress.
+    let rows = plan.rows_to_write();
+    let total = rows.len() as u64;
+    let runner = mamori_jobs::JobRunner::new(store.clone());
+    let job = mamori_domain::job::Job::new(
+        Some(scope.institution()),
+        "ledger-import",
+        serde_json::json!({"kind": kind.as_str(), "file": name, "rows": total}),
+        &ctx.actor,
+    );
+    let job_store = store.clone();
+    let actor = ctx.actor.clone();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen = done.clone();
+    let handle = runner
+        .spawn(job, move |jc| async move {
+            let summary = job_store
+                .put_rows(&scope, &rows, &actor, &|n| {
+                    seen.store(n, std::sync::atomic::Ordering::Relaxed);
+                    jc.set_progress(n, Some(total));
+                })
+                .await?;
+            serde_json::to_value(summary).map_err(|e| mamori_jobs::JobError::Failed(e.to_string()))
+        })
+        .await?;
+    let bar = output::progress_bar(Some(total));
+    let wait = handle.wait();
+    tokio::pin!(wait);
+    let status = loop {
+        tokio::select! {
+            s = &mut wait => break s,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => bar.set_position(done.load(std::sync::atomic::Ordering::Relaxed)),
+        }
+    };
+    bar.finish_and_clear();
+    if status != mamori_domain::job::JobStatus::Succeeded {
+        return Err(CliError::JobNotSucceeded { status: super::jobs::status_label(ctx, status) }.into());
+    }
+    println!("{}", ctx.ta("import-done", &[("create", create.into()), ("update", update.into())]));
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn run(ctx: &Ctx, cmd: LedgerCommand) -> anyhow::Result<ExitCode> {
     let lang = export_lang(ctx);
     match cmd {
+        LedgerCommand::Import { file, kind, institution, encoding, yes } => {
+            let kind = parse_kind(&kind.kind)?;
+            return import(ctx, &file, kind, institution.as_deref(), encoding, yes).await;
+        }
         LedgerCommand::List { kind, institution, json } => {
             let kind = parse_kind(&kind.kind)?;
             let store = ctx.open().await?;

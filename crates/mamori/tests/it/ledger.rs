@@ -184,3 +184,76 @@ async fn bad_kind_and_ambiguous_institution_are_one_line_each() {
     let r = env.ok(&["ledger", "list", "--kind", "assets", "--institution", &second]);
     assert!(r.stdout.contains("機器台帳に記録はありません"), "{}", r.stdout);
 }
+
+/// A clinic's own 機器台帳 as Excel saves CSV: CP932, a title row, a blank row, full-width
+/// digits, an era date, the vendor by name.
+fn clinic_csv(extra_row: &str) -> Vec<u8> {
+    let text = format!(
+        "機器台帳（令和8年4月1日現在）\r\n\r\n機器名,種別,製造番号,IPアドレス,保守業者,保守期限\r\n\
+         画像サーバ,サーバ,ＳＮ－９００１,１９２．１６８．１０．２０,〇〇メディカル株式会社,令和9年3月31日\r\n\
+         診察室PC,端末,SN-9002,192.168.20.31,,R8.12.31\r\n{extra_row}"
+    );
+    encoding_rs::SHIFT_JIS.encode(&text).0.into_owned()
+}
+
+#[tokio::test]
+async fn a_messy_cp932_ledger_is_checked_then_imported_once() {
+    let env = clinic().await;
+    let file = env.tmp.path().join("機器台帳.csv");
+    std::fs::write(&file, clinic_csv("")).unwrap();
+    let f = file.to_str().unwrap();
+
+    // The dry run shows what would happen and writes nothing.
+    let r = env.ok(&["ledger", "import", f, "--kind", "assets"]);
+    assert!(r.stdout.contains("3 行目を見出し") && r.stdout.contains("新規 2 件"), "{}", r.stdout);
+    assert!(r.stdout.contains("まだ登録していません"), "{}", r.stdout);
+    let listed = env.ok(&["ledger", "list", "--kind", "assets", "--json"]);
+    assert_eq!(serde_json::from_str::<Vec<serde_json::Value>>(&listed.stdout).unwrap().len(), 2);
+
+    // --yes saves them (as a job), with full-width text normalised and the vendor linked.
+    let r = env.ok(&["ledger", "import", f, "--kind", "assets", "--yes"]);
+    assert!(r.stdout.contains("登録しました（新規 2 件"), "{}", r.stdout);
+    let listed = env.ok(&["ledger", "list", "--kind", "assets", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(rows.len(), 4);
+    let image = rows.iter().find(|r| r["name"] == "画像サーバ").unwrap();
+    assert_eq!(image["serial"], "SN-9001");
+    assert_eq!(image["ip_addresses"], serde_json::json!(["192.168.10.20"]));
+    assert_eq!(image["maintenance_until"], "2027-03-31");
+    assert!(image["maintenance_vendor_id"].is_string(), "the vendor was found by name: {image}");
+    let jobs = env.ok(&["jobs", "list", "--json"]);
+    assert!(jobs.stdout.contains("\"ledger-import\""), "{}", jobs.stdout);
+
+    // The same file again changes nothing and duplicates nothing.
+    let r = env.ok(&["ledger", "import", f, "--kind", "assets", "--yes"]);
+    assert!(r.stdout.contains("新規 0 件、更新 0 件、変更なし 2 件"), "{}", r.stdout);
+    let listed = env.ok(&["ledger", "list", "--kind", "assets", "--json"]);
+    assert_eq!(serde_json::from_str::<Vec<serde_json::Value>>(&listed.stdout).unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn errors_are_listed_by_row_and_column_and_nothing_is_saved() {
+    let env = clinic().await;
+    let file = env.tmp.path().join("bad.csv");
+    std::fs::write(&file, clinic_csv("謎の箱,トースター,SN-9003,192.168.1.300,,令和9年2月30日\r\n")).unwrap();
+    let r = env.run(&["ledger", "import", file.to_str().unwrap(), "--kind", "assets", "--yes"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("[誤り] bad.csv 6 行目 B列（種別）: 機器の種別が分かりません"), "{}", r.stdout);
+    assert!(r.stdout.contains("D列（IPアドレス）: IP アドレスとして読み取れません"), "{}", r.stdout);
+    assert!(r.stdout.contains("存在しない日付です"), "{}", r.stdout);
+    assert!(r.one_error_line().contains("誤りが 3 件あるため登録していません"), "{}", r.stderr);
+    let listed = env.ok(&["ledger", "list", "--kind", "assets", "--json"]);
+    assert_eq!(serde_json::from_str::<Vec<serde_json::Value>>(&listed.stdout).unwrap().len(), 2, "nothing saved");
+
+    // A binary file with a .csv name, and a file with no header, are one line each.
+    let png = env.tmp.path().join("photo.csv");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01").unwrap();
+    let r = env.run(&["ledger", "import", png.to_str().unwrap(), "--kind", "assets"]);
+    assert_eq!(r.code, 1);
+    assert!(r.one_error_line().contains("Excel ファイルでも CSV でもありません"), "{}", r.stderr);
+    let notes = env.tmp.path().join("notes.csv");
+    std::fs::write(&notes, "今日の予定\n会議\n").unwrap();
+    let r = env.run(&["ledger", "import", notes.to_str().unwrap(), "--kind", "assets"]);
+    assert_eq!(r.code, 1);
+    assert!(r.one_error_line().contains("機器台帳の見出し行が見つかりません"), "{}", r.stderr);
+}
