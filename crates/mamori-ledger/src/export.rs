@@ -216,6 +216,23 @@ pub fn enum_label(kind: RecordKind, field: &str, code: &str, lang: Lang) -> Opti
     }
 }
 
+/// The columns a list shows (the CLI's `ledger list`, the web ledger page): enough to
+/// recognise each record.
+pub fn summary_fields(kind: RecordKind) -> &'static [&'static str] {
+    match kind {
+        RecordKind::Sites => &["name", "address"],
+        RecordKind::Segments => &["name", "cidrs", "purpose", "vlan"],
+        RecordKind::Assets => &["kind", "name", "hostname", "ip_addresses", "department", "criticality"],
+        RecordKind::Software => &["name", "version", "asset_id", "end_of_life"],
+        RecordKind::Staff => &["name", "staff_number", "department", "job_title", "retired_on"],
+        RecordKind::Accounts => &["system", "username", "holder", "privileged", "mfa", "status"],
+        RecordKind::Vendors => &["name", "service", "contact_name", "phone"],
+        RecordKind::Contracts => &["title", "vendor_id", "starts_on", "ends_on"],
+        RecordKind::RemoteMaintenance => &["vendor_id", "asset_id", "method", "source_restriction", "confirmed_on"],
+        RecordKind::MdsSds => &["system", "document", "vendor_id", "received_on"],
+    }
+}
+
 /// What a person calls a record when another record refers to it (a vendor's name, an
 /// account's `system / username`), for rendering references.
 pub fn display_name(row: &Row) -> Option<String> {

@@ -90,6 +90,7 @@ pub fn table() -> Vec<Route> {
         r(M::POST, "/admin/audit/verify", InstallationAdmin, post(pages::audit::verify_system)),
         // one institution
         r(M::GET, "/i/{inst}", Institution(P::ViewDashboard), get(pages::dashboard::show)),
+        r(M::GET, "/i/{inst}/ledgers/{kind}", Institution(P::ViewData), get(pages::ledgers::list)),
         r(M::GET, "/i/{inst}/jobs", Institution(P::ViewJobs), get(pages::jobs::list)),
         r(M::GET, "/i/{inst}/jobs/rows", Institution(P::ViewJobs), get(pages::jobs::rows)),
         r(M::POST, "/i/{inst}/jobs/{job}/cancel", Institution(P::CancelJobs), post(pages::jobs::cancel)),

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod dashboard;
 pub mod jobs;
+pub mod ledgers;
 pub mod login;
 pub mod profile;
 pub mod setup;
@@ -50,6 +51,7 @@ pub struct Nav {
     /// The institution being looked at, and what the user may do there.
     pub inst: Option<String>,
     pub can_jobs: bool,
+    pub can_data: bool,
     pub can_audit: bool,
     pub can_users: bool,
 }
@@ -83,6 +85,7 @@ impl Page {
             institutions,
             inst: inst.map(|i| i.to_string()),
             can_jobs: inst.is_some_and(|i| auth.can(i, Permission::ViewJobs)),
+            can_data: inst.is_some_and(|i| auth.can(i, Permission::ViewData)),
             can_audit: inst.is_some_and(|i| auth.can(i, Permission::ViewAudit)),
             can_users: inst.is_some_and(|i| auth.can(i, Permission::ManageUsers)),
         };

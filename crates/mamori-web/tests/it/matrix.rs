@@ -60,6 +60,7 @@ fn every_route_checks_every_role() {
             ("{token}", token_id.to_string()),
             ("{file}", "mamori.css".to_owned()),
             ("{lang}", "en".to_owned()),
+            ("{kind}", "assets".to_owned()),
         ] {
             out = out.replace(param, &value);
         }

@@ -279,3 +279,29 @@ fn an_administrator_can_set_a_forgotten_password() {
     let reset = events.iter().find(|e| e.action == "user.password_reset").expect("audited");
     assert!(!reset.details.contains("n3w-Pass#word"));
 }
+
+#[test]
+fn ledgers_are_shown_to_those_who_may_read_data() {
+    use mamori_domain::ledger::{Asset, AssetKind};
+    use mamori_store::StoreExt;
+    let kit = Kit::start(Backend::Sqlite);
+    let a = kit.institution("A");
+    let mut asset = Asset::new(AssetKind::MedicalDevice, "<b>超音波</b>");
+    asset.ip_addresses = vec!["192.168.10.21".into()];
+    kit.rt.block_on(kit.store.put(&a, &asset, "test")).unwrap();
+    let operator = kit.user("op1", false, &[(a, Role::Operator)]);
+    let vendor = kit.user("vendor1", false, &[(a, Role::Vendor)]);
+    let mut c = kit.login(&operator);
+    let path = format!("/i/{}/ledgers/assets", a.institution());
+    let r = c.get(&path);
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body.contains("機器台帳") && r.body.contains("医療機器") && r.body.contains("192.168.10.21"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("&#60;b&#62;超音波") && !r.body.contains("<b>超音波"), "escaped");
+    assert!(r.body.contains("全 1 件"));
+    assert_eq!(c.get(&format!("/i/{}/ledgers/printers", a.institution())).status, 404);
+    assert_eq!(kit.login(&vendor).get(&path).status, 403);
+}

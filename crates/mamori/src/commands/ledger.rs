@@ -54,22 +54,6 @@ async fn reference_names(
     Ok(names)
 }
 
-/// The columns `ledger list` shows: enough to recognise each record on a terminal.
-fn summary_fields(kind: RecordKind) -> &'static [&'static str] {
-    match kind {
-        RecordKind::Sites => &["name", "address"],
-        RecordKind::Segments => &["name", "cidrs", "purpose", "vlan"],
-        RecordKind::Assets => &["kind", "name", "hostname", "ip_addresses", "department", "criticality"],
-        RecordKind::Software => &["name", "version", "asset_id", "end_of_life"],
-        RecordKind::Staff => &["name", "staff_number", "department", "job_title", "retired_on"],
-        RecordKind::Accounts => &["system", "username", "holder", "privileged", "mfa", "status"],
-        RecordKind::Vendors => &["name", "service", "contact_name", "phone"],
-        RecordKind::Contracts => &["title", "vendor_id", "starts_on", "ends_on"],
-        RecordKind::RemoteMaintenance => &["vendor_id", "asset_id", "method", "source_restriction", "confirmed_on"],
-        RecordKind::MdsSds => &["system", "document", "vendor_id", "received_on"],
-    }
-}
-
 fn csv_encoding(e: CsvEncodingArg) -> CsvEncoding {
     match e {
         CsvEncodingArg::Cp932 => CsvEncoding::ShiftJis,
@@ -306,7 +290,7 @@ pub async fn run(ctx: &Ctx, cmd: LedgerCommand) -> anyhow::Result<ExitCode> {
                 println!("{}", ctx.ta("ledger-none", &[("ledger", export::ledger_title(kind, lang).into())]));
             } else {
                 let names = reference_names(&*store, &scope, kind).await?;
-                let fields = summary_fields(kind);
+                let fields = export::summary_fields(kind);
                 let header: Vec<String> = fields.iter().map(|f| export::column_title(kind, f, lang)).collect();
                 let table: Vec<Vec<String>> = rows
                     .iter()
