@@ -151,7 +151,17 @@ fn fold(s: &str) -> String {
 pub fn plan(sheets: &[Sheet], kind: RecordKind, existing: &[Row], refs: &References) -> Result<Plan, PlanError> {
     let (index, header) = find_sheet(sheets, kind).ok_or(PlanError::NoHeader { kind })?;
     let sheet = &sheets[index];
-    let existing: Vec<&Row> = existing.iter().filter(|r| r.kind == kind).collect();
+    // Every natural key of every existing record, once: matching a file row is then a
+    // lookup, not a scan (a re-import of a 50,000-row ledger stays linear). The first
+    // record with a key wins, as a scan in order would.
+    let mut by_key: HashMap<(&'static str, String), &Row> = HashMap::new();
+    for e in existing.iter().filter(|r| r.kind == kind) {
+        for tag in key_tags(kind) {
+            if let Some(v) = key_value(e, tag) {
+                by_key.entry((*tag, v)).or_insert(e);
+            }
+        }
+    }
     let mapped: BTreeSet<&'static str> = header.columns.iter().map(|(_, f)| *f).collect();
     let mut problems = Vec::new();
     let mut rows = Vec::new();
@@ -172,9 +182,7 @@ pub fn plan(sheets: &[Sheet], kind: RecordKind, existing: &[Row], refs: &Referen
             fresh.set(f, v.clone());
         }
         let key = natural_key(&fresh);
-        let matched = key
-            .as_ref()
-            .and_then(|(tag, k)| existing.iter().find(|e| key_value(e, tag).as_deref() == Some(k.as_str())).copied());
+        let matched = key.as_ref().and_then(|(tag, k)| by_key.get(&(*tag, k.clone())).copied());
         let (row, action) = match matched {
             Some(e) => {
                 let mut row = e.clone();
