@@ -298,6 +298,17 @@ pub trait StoreExt: Store {
         }
     }
 
+    /// How many entries a chain has (its head's sequence number; 0 when empty).
+    async fn audit_head_seq(&self, chain: Chain) -> Result<u64> {
+        Ok(self.audit_heads().await?.into_iter().find(|h| h.chain == chain).map_or(0, |h| h.seq))
+    }
+
+    /// The newest `limit` entries of a chain, oldest first.
+    async fn latest_audit_events(&self, chain: Chain, limit: u32) -> Result<Vec<AuditEvent>> {
+        let head = self.audit_head_seq(chain).await?;
+        self.audit_events(chain, head.saturating_sub(u64::from(limit)), limit).await
+    }
+
     async fn list<R: Record>(&self, scope: &Scope, query: &RecordQuery) -> Result<Vec<R>> {
         let rows = self.list_rows(scope, R::KIND, query).await?;
         rows.iter().map(|r| R::from_row(r).map_err(StoreError::from)).collect()

@@ -18,7 +18,7 @@ use mamori_domain::auth::{Membership, Permission, User};
 use mamori_domain::job::{Job, JobStatus};
 use mamori_domain::{InstitutionId, JobId};
 use mamori_i18n::Lang;
-use mamori_store::{ApiToken, JobQuery, JobScope, Scope, StoreError, hash_secret};
+use mamori_store::{ApiToken, JobQuery, JobScope, Scope, StoreError, StoreExt, hash_secret};
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
 
@@ -290,18 +290,6 @@ pub async fn audit_events(
 ) -> Result<Response, ApiError> {
     let lang = lang_from_headers(&headers);
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
-    let head = state
-        .store
-        .audit_heads()
-        .await
-        .map_err(|e| ApiError::store(e, lang))?
-        .into_iter()
-        .find(|h| h.chain == scope.chain())
-        .map_or(0, |h| h.seq);
-    let events = state
-        .store
-        .audit_events(scope.chain(), head.saturating_sub(u64::from(limit)), limit)
-        .await
-        .map_err(|e| ApiError::store(e, lang))?;
+    let events = state.store.latest_audit_events(scope.chain(), limit).await.map_err(|e| ApiError::store(e, lang))?;
     Ok(Json(AuditList { events: events.into_iter().map(ApiAuditEvent::from).collect() }).into_response())
 }

@@ -13,7 +13,7 @@ use mamori_domain::audit::{AuditEvent, Chain, ChainBreak};
 use mamori_domain::job::{Job, JobStatus};
 use mamori_i18n::{Arg, Lang};
 use mamori_jobs::JobError;
-use mamori_store::{ChainReport, Scope};
+use mamori_store::{ChainReport, Scope, StoreExt};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -54,14 +54,14 @@ struct AuditPage {
 }
 
 /// How many of the newest entries the page searches.
-const WINDOW: u64 = 2_000;
+const WINDOW: u32 = 2_000;
 
 async fn lines(state: &AppState, chain: Chain, f: &Filter) -> Result<(Vec<Line>, u64), mamori_store::StoreError> {
     // Show people by login name; other actors (cli:…, token:…, system) as recorded.
     let names: std::collections::HashMap<String, String> =
         state.store.list_users().await?.into_iter().map(|u| (format!("user:{}", u.id), u.login)).collect();
-    let head = state.store.audit_heads().await?.into_iter().find(|h| h.chain == chain).map_or(0, |h| h.seq);
-    let events = state.store.audit_events(chain, head.saturating_sub(WINDOW), WINDOW as u32).await?;
+    let head = state.store.audit_head_seq(chain).await?;
+    let events = state.store.latest_audit_events(chain, WINDOW).await?;
     let (action, actor) = (f.action.trim(), f.actor.trim());
     let out = events
         .iter()

@@ -8,10 +8,9 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use mamori_domain::audit::Chain;
 use mamori_domain::finding::Severity;
 use mamori_domain::record::RecordKind;
-use mamori_store::{JobQuery, JobScope, Scope};
+use mamori_store::{JobQuery, JobScope, Scope, StoreExt};
 
 #[derive(Template)]
 #[template(path = "choose.html")]
@@ -94,13 +93,7 @@ pub async fn show(
                 created: super::jobs::when(j.created_at),
             })
             .collect();
-        let audit_entries = state
-            .store
-            .audit_heads()
-            .await?
-            .into_iter()
-            .find(|h| h.chain == Chain::Institution(scope.institution()))
-            .map_or(0, |h| h.seq);
+        let audit_entries = state.store.audit_head_seq(scope.chain()).await?;
         Ok(Dashboard {
             page: Page::for_user(&state, &auth, lang, "dashboard-title", Some(scope.institution())).await,
             institution: inst.name,

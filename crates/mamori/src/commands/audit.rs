@@ -8,6 +8,7 @@ use crate::output;
 use mamori_domain::audit::{Chain, ChainBreak};
 use mamori_domain::job::{Job, JobStatus};
 use mamori_jobs::{JobError, JobRunner};
+use mamori_store::StoreExt;
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -117,8 +118,7 @@ pub async fn run(ctx: &Ctx, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
                     store.scope(i.parse().map_err(|_| CliError::BadId { value: i.clone() })?).await?.institution(),
                 ),
             };
-            let head = store.audit_heads().await?.into_iter().find(|h| h.chain == chain).map_or(0, |h| h.seq);
-            let events = store.audit_events(chain, head.saturating_sub(u64::from(limit)), limit).await?;
+            let events = store.latest_audit_events(chain, limit).await?;
             if json {
                 output::json(&events);
             } else {
