@@ -166,6 +166,23 @@ text_enum!(
     SecurityDisclosure { Mds = "mds", Sds = "sds" }
 );
 
+/// The stored codes a field allows when it is a closed set (an asset's kind, an account's
+/// status…), in display order; `None` for free fields.
+pub fn choices(kind: RecordKind, field: &str) -> Option<Vec<&'static str>> {
+    fn codes<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Option<Vec<&'static str>> {
+        Some(all.iter().map(|v| f(*v)).collect())
+    }
+    match (kind, field) {
+        (RecordKind::Assets, "kind") => codes(AssetKind::ALL, AssetKind::as_str),
+        (RecordKind::Assets, "criticality") => codes(Criticality::ALL, Criticality::as_str),
+        (RecordKind::Accounts, "holder") => codes(AccountHolder::ALL, AccountHolder::as_str),
+        (RecordKind::Accounts, "status") => codes(AccountStatus::ALL, AccountStatus::as_str),
+        (RecordKind::RemoteMaintenance, "method") => codes(RemoteMethod::ALL, RemoteMethod::as_str),
+        (RecordKind::MdsSds, "document") => codes(SecurityDisclosure::ALL, SecurityDisclosure::as_str),
+        _ => None,
+    }
+}
+
 /// Declares a ledger struct whose fields map 1:1 to its [`RecordKind`]'s fields.
 macro_rules! ledger_record {
     ($(#[$m:meta])* $name:ident : $kind:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),+ $(,)? }) => {

@@ -42,5 +42,10 @@ pub(crate) const INSERT_EVENT: &str = "INSERT INTO audit_events \
 pub(crate) const UPSERT_HEAD: &str = "INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, $2, $3) \
     ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
 
+/// One object's entries on one chain, newest first (served by `audit_by_object`).
+pub(crate) const SELECT_OBJECT_EVENTS: &str = "SELECT id, chain, seq, at, actor, action, object_kind, object_id, \
+    details, prev_hash, hash FROM audit_events WHERE chain = $1 AND object_kind = $2 AND object_id = $3 \
+    ORDER BY seq DESC LIMIT $4";
+
 pub(crate) const SELECT_EVENTS: &str = "SELECT id, chain, seq, at, actor, action, object_kind, object_id, \
     details, prev_hash, hash FROM audit_events WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3";

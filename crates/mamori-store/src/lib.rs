@@ -37,6 +37,33 @@ use serde::Serialize;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
+/// The largest file the store keeps as an attachment.
+pub const MAX_ATTACHMENT_BYTES: usize = 20 * 1024 * 1024;
+
+pub(crate) fn check_attachment(e: &Evidence, file: Option<&Attachment>) -> Result<()> {
+    if let Some(f) = file {
+        if f.bytes.len() > MAX_ATTACHMENT_BYTES {
+            return Err(StoreError::Invalid(format!(
+                "attachment {:?} is larger than {MAX_ATTACHMENT_BYTES} bytes",
+                f.name
+            )));
+        }
+        if e.content_hash.as_deref() != Some(f.content_hash().as_str()) {
+            return Err(StoreError::Invalid("evidence content_hash does not match the attached file".into()));
+        }
+    }
+    Ok(())
+}
+
+/// `evidence.create`: what was recorded and, for a file, its name, size and hash (never its bytes).
+pub(crate) fn evidence_audit(actor: &str, e: &Evidence, file: Option<&Attachment>) -> AuditDraft {
+    let mut details = serde_json::json!({"kind": e.kind, "summary": e.summary, "content_hash": e.content_hash});
+    if let Some(f) = file {
+        details["file"] = serde_json::json!({"name": f.name, "media_type": f.media_type, "size": f.bytes.len()});
+    }
+    AuditDraft::new(actor, "evidence.create").object("evidence", e.id).details(details)
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Proof that an institution exists, and the tenant every scoped query is bound to.
@@ -63,6 +90,25 @@ pub struct RecordQuery {
     pub descending: bool,
     pub limit: Option<u32>,
     pub offset: u32,
+    /// Rows whose text fields contain this (case-insensitive for ASCII; `%`/`_` literal).
+    pub search: Option<String>,
+}
+
+/// A file attached to evidence (an MDS/SDS document, a BCP, a checklist evidence file).
+/// Stored in the database with its evidence, so both live and go together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The name as uploaded (shown, and offered on download).
+    pub name: String,
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Attachment {
+    /// The BLAKE3 hash evidence records for this file, hex.
+    pub fn content_hash(&self) -> String {
+        blake3::hash(&self.bytes).to_hex().to_string()
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -176,13 +222,25 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn get_row(&self, scope: &Scope, kind: RecordKind, id: RecordId) -> Result<Option<Row>>;
     async fn list_rows(&self, scope: &Scope, kind: RecordKind, query: &RecordQuery) -> Result<Vec<Row>>;
     async fn count_rows(&self, scope: &Scope, kind: RecordKind) -> Result<u64>;
+    /// How many rows `list_rows` would return for `query` without its limit and offset.
+    async fn count_matching(&self, scope: &Scope, kind: RecordKind, query: &RecordQuery) -> Result<u64>;
     /// Fails with `Referenced` while another record points at it.
     async fn delete_row(&self, scope: &Scope, kind: RecordKind, id: RecordId, actor: &str) -> Result<bool>;
 
     // ---- evidence and findings -------------------------------------------------------------
 
-    async fn put_evidence(&self, scope: &Scope, evidence: &Evidence, actor: &str) -> Result<()>;
+    /// Stores evidence, with the file it is about when there is one. The file's BLAKE3 must
+    /// be the evidence's `content_hash` (`Invalid` otherwise); both are written together.
+    async fn put_evidence(
+        &self,
+        scope: &Scope,
+        evidence: &Evidence,
+        file: Option<&Attachment>,
+        actor: &str,
+    ) -> Result<()>;
     async fn get_evidence(&self, scope: &Scope, id: EvidenceId) -> Result<Option<Evidence>>;
+    /// The file attached to this evidence, if any.
+    async fn get_attachment(&self, scope: &Scope, id: EvidenceId) -> Result<Option<Attachment>>;
     async fn create_finding(&self, scope: &Scope, finding: &Finding, actor: &str) -> Result<()>;
     async fn get_finding(&self, scope: &Scope, id: FindingId) -> Result<Option<Finding>>;
     async fn list_findings(&self, scope: &Scope, query: &FindingQuery) -> Result<Vec<Finding>>;
@@ -231,6 +289,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn audit_heads(&self) -> Result<Vec<ChainHead>>;
     /// Entries of `chain` with `seq > after_seq`, oldest first.
     async fn audit_events(&self, chain: Chain, after_seq: u64, limit: u32) -> Result<Vec<AuditEvent>>;
+    /// The newest `limit` entries of the institution's chain about one object (a record's
+    /// history), newest first.
+    async fn object_history(
+        &self,
+        scope: &Scope,
+        object_kind: &str,
+        object_id: &str,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>>;
+
+    // ---- per-institution settings (saved import mappings, …) --------------------------------
+
+    async fn get_institution_setting(&self, scope: &Scope, key: &str) -> Result<Option<String>>;
+    /// Audited as `setting.set` with the key (values may be long; they are not copied).
+    async fn set_institution_setting(&self, scope: &Scope, key: &str, value: &str, actor: &str) -> Result<()>;
 
     // ---- users, memberships, sessions -------------------------------------------------------
 

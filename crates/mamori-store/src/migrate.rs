@@ -14,10 +14,12 @@ pub(crate) type Embedded = &'static [(i64, &'static str, &'static str)];
 pub(crate) const SQLITE: Embedded = &[
     (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
     (2, "users", include_str!("../migrations/sqlite/0002_users.sql")),
+    (3, "files_settings", include_str!("../migrations/sqlite/0003_files_settings.sql")),
 ];
 pub(crate) const POSTGRES: Embedded = &[
     (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
     (2, "users", include_str!("../migrations/postgres/0002_users.sql")),
+    (3, "files_settings", include_str!("../migrations/postgres/0003_files_settings.sql")),
 ];
 
 pub(crate) fn migrator(list: Embedded) -> Migrator {

@@ -16,8 +16,8 @@ use crate::chain::{ChainWriter, INSERT_EVENT, SELECT_EVENTS, UPSERT_HEAD};
 use crate::error::{classify_connect, classify_write};
 use crate::migrate::{self, SchemaStatus};
 use crate::{
-    ApiToken, Backend, DbSettings, FindingQuery, JobQuery, JobScope, OpenOptions, Progress, RecordQuery, Result, Scope,
-    Store, StoreError, WriteSummary, sql,
+    ApiToken, Attachment, Backend, DbSettings, FindingQuery, JobQuery, JobScope, OpenOptions, Progress, RecordQuery,
+    Result, Scope, Store, StoreError, WriteSummary, sql,
 };
 use async_trait::async_trait;
 use mamori_domain::audit::{AuditDraft, AuditEvent, Chain, ChainHead};
@@ -806,6 +806,17 @@ impl Store for PgStore {
         Ok(n as u64)
     }
 
+    async fn count_matching(&self, scope: &Scope, kind: RecordKind, query: &RecordQuery) -> Result<u64> {
+        let (sql, binds) = sql::count_matching(kind, query, sql::Dialect::Postgres)?;
+        let mut args = PgArguments::default();
+        add(&mut args, scope.institution().0)?;
+        for v in &binds {
+            add_value(&mut args, v, FieldType::Text)?;
+        }
+        let n: i64 = sqlx::query_scalar_with(AssertSqlSafe(sql), args).fetch_one(&self.pool).await?;
+        Ok(n as u64)
+    }
+
     async fn delete_row(&self, scope: &Scope, kind: RecordKind, id: RecordId, actor: &str) -> Result<bool> {
         let inst = scope.institution().0;
         let mut tx = self.pool.begin().await?;
@@ -834,7 +845,8 @@ impl Store for PgStore {
         Ok(true)
     }
 
-    async fn put_evidence(&self, scope: &Scope, e: &Evidence, actor: &str) -> Result<()> {
+    async fn put_evidence(&self, scope: &Scope, e: &Evidence, file: Option<&Attachment>, actor: &str) -> Result<()> {
+        crate::check_attachment(e, file)?;
         let mut tx = self.pool.begin().await?;
         let mut chain = load_chain(&mut tx, scope.chain()).await?;
         sqlx::query(
@@ -854,13 +866,45 @@ impl Store for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(|err| classify(err, "evidence", e.id.to_string()))?;
-        let draft = AuditDraft::new(actor, "evidence.create")
-            .object("evidence", e.id)
-            .details(json!({"kind": e.kind, "summary": e.summary, "content_hash": e.content_hash}));
+        if let Some(f) = file {
+            sqlx::query(
+                "INSERT INTO attachments (institution_id, evidence_id, name, media_type, size, content, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(scope.institution().0)
+            .bind(e.id.0)
+            .bind(&f.name)
+            .bind(&f.media_type)
+            .bind(f.bytes.len() as i64)
+            .bind(&f.bytes)
+            .bind(time_fmt::now())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        let draft = crate::evidence_audit(actor, e, file);
         append(&mut tx, &mut chain, &draft).await?;
         save_chain(&mut tx, &chain).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn get_attachment(&self, scope: &Scope, id: EvidenceId) -> Result<Option<Attachment>> {
+        let Some(r) = sqlx::query(
+            "SELECT name, media_type, content FROM attachments WHERE institution_id = $1 AND evidence_id = $2",
+        )
+        .bind(scope.institution().0)
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Attachment {
+            name: r.try_get("name")?,
+            media_type: r.try_get("media_type")?,
+            bytes: r.try_get("content")?,
+        }))
     }
 
     async fn get_evidence(&self, scope: &Scope, id: EvidenceId) -> Result<Option<Evidence>> {
@@ -1300,6 +1344,47 @@ impl Store for PgStore {
             .iter()
             .map(decode_event)
             .collect()
+    }
+
+    async fn object_history(&self, scope: &Scope, kind: &str, id: &str, limit: u32) -> Result<Vec<AuditEvent>> {
+        sqlx::query(crate::chain::SELECT_OBJECT_EVENTS)
+            .bind(scope.chain().to_string())
+            .bind(kind)
+            .bind(id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(decode_event)
+            .collect()
+    }
+
+    async fn get_institution_setting(&self, scope: &Scope, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM institution_settings WHERE institution_id = $1 AND key = $2")
+            .bind(scope.institution().0)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn set_institution_setting(&self, scope: &Scope, key: &str, value: &str, actor: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let mut w = load_chain(&mut tx, scope.chain()).await?;
+        sqlx::query(
+            "INSERT INTO institution_settings (institution_id, key, value, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (institution_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(scope.institution().0)
+        .bind(key)
+        .bind(value)
+        .bind(time_fmt::now())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        append(&mut tx, &mut w, &AuditDraft::new(actor, "setting.set").details(json!({"key": key}))).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn create_user(&self, user: &User, memberships: &[Membership], actor: &str) -> Result<()> {

@@ -78,11 +78,15 @@ pub(crate) struct ListSql {
     pub offset: i64,
 }
 
-/// Both backends sort the same: text by code point (PostgreSQL would otherwise follow the
-/// database's collation) and NULL before every value, as SQLite does.
-pub(crate) fn list(kind: RecordKind, q: &crate::RecordQuery, dialect: Dialect) -> Result<ListSql, StoreError> {
-    let mut p = Placeholders::new();
-    let mut sql = format!("SELECT {} FROM {} WHERE institution_id = {}", columns(kind), kind.table(), p.next());
+/// The `WHERE` clause of a listing (institution, equality filters, text search) and the
+/// values to bind after the institution id.
+fn filter(
+    kind: RecordKind,
+    q: &crate::RecordQuery,
+    dialect: Dialect,
+    p: &mut Placeholders,
+) -> Result<(String, Vec<Value>), StoreError> {
+    let mut sql = format!(" WHERE institution_id = {}", p.next());
     let mut binds = Vec::new();
     for (name, value) in &q.filters {
         let field = kind
@@ -100,6 +104,43 @@ pub(crate) fn list(kind: RecordKind, q: &crate::RecordQuery, dialect: Dialect) -
             return Err(StoreError::Invalid(format!("{kind}.{name}: filter value has the wrong type")));
         }
     }
+    if let Some(term) = q.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        // One bound pattern per text column; `\` escapes the user's own % and _.
+        let pattern = format!("%{}%", term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let mut any = Vec::new();
+        for f in kind.fields().iter().filter(|f| matches!(f.ty, FieldType::Text | FieldType::TextList)) {
+            let column = match (dialect, f.ty) {
+                (Dialect::Postgres, FieldType::TextList) => format!("array_to_string({}, ' ')", f.name),
+                _ => f.name.to_owned(),
+            };
+            let like = if dialect == Dialect::Postgres { "ILIKE" } else { "LIKE" };
+            any.push(format!("{column} {like} {} ESCAPE '\\'", p.next()));
+            binds.push(Value::Text(pattern.clone()));
+        }
+        if !any.is_empty() {
+            sql.push_str(&format!(" AND ({})", any.join(" OR ")));
+        }
+    }
+    Ok((sql, binds))
+}
+
+/// `SELECT COUNT(*)` over what [`list`] would return without its limit.
+pub(crate) fn count_matching(
+    kind: RecordKind,
+    q: &crate::RecordQuery,
+    dialect: Dialect,
+) -> Result<(String, Vec<Value>), StoreError> {
+    let mut p = Placeholders::new();
+    let (filter, binds) = filter(kind, q, dialect, &mut p)?;
+    Ok((format!("SELECT COUNT(*) FROM {}{filter}", kind.table()), binds))
+}
+
+/// Both backends sort the same: text by code point (PostgreSQL would otherwise follow the
+/// database's collation) and NULL before every value, as SQLite does.
+pub(crate) fn list(kind: RecordKind, q: &crate::RecordQuery, dialect: Dialect) -> Result<ListSql, StoreError> {
+    let mut p = Placeholders::new();
+    let (filter, binds) = filter(kind, q, dialect, &mut p)?;
+    let mut sql = format!("SELECT {} FROM {}{filter}", columns(kind), kind.table());
     let (order, ty) = match q.order_by.as_deref() {
         None => ("created_at", FieldType::Timestamp),
         Some(o @ ("created_at" | "updated_at")) => (o, FieldType::Timestamp),

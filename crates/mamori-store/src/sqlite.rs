@@ -8,8 +8,8 @@ use crate::chain::{ChainWriter, INSERT_EVENT, SELECT_EVENTS, UPSERT_HEAD};
 use crate::error::{classify_connect, classify_write, write_error};
 use crate::migrate::{self, SchemaStatus};
 use crate::{
-    ApiToken, Backend, FindingQuery, JobQuery, JobScope, OpenOptions, Progress, RecordQuery, Result, Scope, Store,
-    StoreError, WriteSummary, sql,
+    ApiToken, Attachment, Backend, FindingQuery, JobQuery, JobScope, OpenOptions, Progress, RecordQuery, Result, Scope,
+    Store, StoreError, WriteSummary, sql,
 };
 use async_trait::async_trait;
 use mamori_domain::audit::{AuditDraft, AuditEvent, Chain, ChainHead};
@@ -702,6 +702,17 @@ impl Store for SqliteStore {
         Ok(n as u64)
     }
 
+    async fn count_matching(&self, scope: &Scope, kind: RecordKind, query: &RecordQuery) -> Result<u64> {
+        let (sql, binds) = sql::count_matching(kind, query, sql::Dialect::Sqlite)?;
+        let mut args = SqliteArguments::default();
+        add(&mut args, id_str(scope.institution()))?;
+        for v in &binds {
+            add_value(&mut args, v)?;
+        }
+        let n: i64 = sqlx::query_scalar_with(AssertSqlSafe(sql), args).fetch_one(&self.reader).await?;
+        Ok(n as u64)
+    }
+
     async fn delete_row(&self, scope: &Scope, kind: RecordKind, id: RecordId, actor: &str) -> Result<bool> {
         let inst = id_str(scope.institution());
         let mut tx = self.begin_write().await?;
@@ -730,7 +741,8 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
-    async fn put_evidence(&self, scope: &Scope, e: &Evidence, actor: &str) -> Result<()> {
+    async fn put_evidence(&self, scope: &Scope, e: &Evidence, file: Option<&Attachment>, actor: &str) -> Result<()> {
+        crate::check_attachment(e, file)?;
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO evidence (id, institution_id, kind, summary, data, source, job_id, content_hash, observed_at, created_at) \
@@ -749,14 +761,45 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(|err| classify_write(err, "evidence", e.id.to_string()))?;
+        if let Some(f) = file {
+            sqlx::query(
+                "INSERT INTO attachments (institution_id, evidence_id, name, media_type, size, content, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id_str(scope.institution()))
+            .bind(id_str(e.id))
+            .bind(&f.name)
+            .bind(&f.media_type)
+            .bind(f.bytes.len() as i64)
+            .bind(&f.bytes)
+            .bind(ts(time_fmt::now()))
+            .execute(&mut *tx)
+            .await?;
+        }
         let mut chain = load_chain(&mut tx, scope.chain()).await?;
-        let draft = AuditDraft::new(actor, "evidence.create")
-            .object("evidence", e.id)
-            .details(json!({"kind": e.kind, "summary": e.summary, "content_hash": e.content_hash}));
+        let draft = crate::evidence_audit(actor, e, file);
         append(&mut tx, &mut chain, &draft).await?;
         save_chain(&mut tx, &chain).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn get_attachment(&self, scope: &Scope, id: EvidenceId) -> Result<Option<Attachment>> {
+        let Some(r) = sqlx::query(
+            "SELECT name, media_type, content FROM attachments WHERE institution_id = $1 AND evidence_id = $2",
+        )
+        .bind(id_str(scope.institution()))
+        .bind(id_str(id))
+        .fetch_optional(&self.reader)
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Attachment {
+            name: r.try_get("name")?,
+            media_type: r.try_get("media_type")?,
+            bytes: r.try_get("content")?,
+        }))
     }
 
     async fn get_evidence(&self, scope: &Scope, id: EvidenceId) -> Result<Option<Evidence>> {
@@ -1179,6 +1222,46 @@ impl Store for SqliteStore {
             .iter()
             .map(decode_event)
             .collect()
+    }
+
+    async fn object_history(&self, scope: &Scope, kind: &str, id: &str, limit: u32) -> Result<Vec<AuditEvent>> {
+        sqlx::query(crate::chain::SELECT_OBJECT_EVENTS)
+            .bind(scope.chain().to_string())
+            .bind(kind)
+            .bind(id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(decode_event)
+            .collect()
+    }
+
+    async fn get_institution_setting(&self, scope: &Scope, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM institution_settings WHERE institution_id = $1 AND key = $2")
+            .bind(id_str(scope.institution()))
+            .bind(key)
+            .fetch_optional(&self.reader)
+            .await?)
+    }
+
+    async fn set_institution_setting(&self, scope: &Scope, key: &str, value: &str, actor: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO institution_settings (institution_id, key, value, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (institution_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(id_str(scope.institution()))
+        .bind(key)
+        .bind(value)
+        .bind(ts(time_fmt::now()))
+        .execute(&mut *tx)
+        .await?;
+        let mut w = load_chain(&mut tx, scope.chain()).await?;
+        append(&mut tx, &mut w, &AuditDraft::new(actor, "setting.set").details(json!({"key": key}))).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn create_user(&self, user: &User, memberships: &[Membership], actor: &str) -> Result<()> {

@@ -127,7 +127,7 @@ async fn findings_keep_status_history_and_evidence(db: TestDb) {
     let asset = Asset::new(AssetKind::NetworkDevice, "ルータ");
     store.put(&s, &asset, "scan").await.unwrap();
     let ev = Evidence::new("scan", "TCP/23 open", serde_json::json!({"port": 23}));
-    store.put_evidence(&s, &ev, "scan").await.unwrap();
+    store.put_evidence(&s, &ev, None, "scan").await.unwrap();
     let mut f = Finding::new("scan.telnet-open", Severity::High, "Telnet が有効です", vec![ev.id]);
     f.detail = "通信が暗号化されません".into();
     f.remediation = "Telnet を無効にし SSH を使ってください".into();

@@ -78,7 +78,7 @@ async fn every_kind_round_trips_every_type(db: TestDb) {
     let asset = full_asset(v.id, seg.id, site.id);
     let evidence =
         mamori_domain::evidence::Evidence::new("document", "MDS 受領", serde_json::json!({"file": "mds.pdf"}));
-    store.put_evidence(&s, &evidence, "test").await.unwrap();
+    store.put_evidence(&s, &evidence, None, "test").await.unwrap();
     let person = Person {
         id: RecordId::new(),
         name: "山田 花子".into(),

@@ -3,6 +3,7 @@
 
 mod audit;
 mod durability;
+mod files;
 mod harness;
 mod jobs;
 mod ledger;

@@ -1,0 +1,23 @@
+-- mamori schema 3 (postgres): per-institution settings (saved import column mappings, …) and
+-- files attached to evidence (MDS/SDS documents, BCP, checklist evidence), kept in the
+-- database so that a backup of the database holds them too.
+
+CREATE TABLE institution_settings (
+    institution_id UUID NOT NULL REFERENCES institutions (id),
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (institution_id, key)
+);
+
+CREATE TABLE attachments (
+    institution_id UUID NOT NULL,
+    evidence_id UUID NOT NULL,
+    name TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    content BYTEA NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (institution_id, evidence_id),
+    FOREIGN KEY (institution_id, evidence_id) REFERENCES evidence (institution_id, id)
+);

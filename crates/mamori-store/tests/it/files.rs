@@ -1,0 +1,157 @@
+//! Attachments, per-institution settings, text search over a ledger and a record's history.
+
+use crate::conformance;
+use crate::harness::{TestDb, clinic};
+use mamori_domain::RecordId;
+use mamori_domain::evidence::Evidence;
+use mamori_domain::ledger::{Site, Vendor};
+use mamori_domain::record::{Record, RecordKind};
+use mamori_store::{Attachment, MAX_ATTACHMENT_BYTES, RecordQuery, StoreError, StoreExt};
+
+conformance!(
+    attachments_round_trip_with_their_evidence,
+    attachments_must_match_their_hash_and_size,
+    institution_settings_are_per_tenant_and_audited,
+    search_matches_text_and_lists_and_counts,
+    history_lists_one_records_changes_newest_first,
+);
+
+fn json(details: &str) -> serde_json::Value {
+    serde_json::from_str(details).unwrap()
+}
+
+fn vendor(name: &str) -> Vendor {
+    Vendor {
+        id: RecordId::new(),
+        name: name.into(),
+        service: None,
+        contact_name: None,
+        phone: None,
+        email: None,
+        emergency_contact: None,
+        address: None,
+        notes: None,
+    }
+}
+
+fn pdf(name: &str, bytes: &[u8]) -> (Evidence, Attachment) {
+    let file = Attachment { name: name.into(), media_type: "application/pdf".into(), bytes: bytes.to_vec() };
+    let mut e = Evidence::new("document", &format!("MDS: {name}"), serde_json::json!({}));
+    e.content_hash = Some(file.content_hash());
+    (e, file)
+}
+
+async fn attachments_round_trip_with_their_evidence(db: TestDb) {
+    let store = db.open().await;
+    let a = clinic(&*store, "A").await;
+    let b = clinic(&*store, "B").await;
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let (e, file) = pdf("MDS_電子カルテ.pdf", &bytes);
+    store.put_evidence(&a, &e, Some(&file), "tester").await.unwrap();
+    assert_eq!(store.get_attachment(&a, e.id).await.unwrap(), Some(file));
+    assert_eq!(store.get_attachment(&b, e.id).await.unwrap(), None, "another tenant sees nothing");
+    let plain = Evidence::new("scan", "no file", serde_json::json!({}));
+    store.put_evidence(&a, &plain, None, "tester").await.unwrap();
+    assert_eq!(store.get_attachment(&a, plain.id).await.unwrap(), None);
+    let events = store.latest_audit_events(a.chain(), 5).await.unwrap();
+    let created = events.iter().find(|ev| ev.object_id.as_deref() == Some(&e.id.to_string()[..])).unwrap();
+    assert_eq!(json(&created.details)["file"]["size"], 70_000);
+    assert!(!created.details.to_string().contains("\\u0000"), "bytes never reach the audit log");
+}
+
+async fn attachments_must_match_their_hash_and_size(db: TestDb) {
+    let store = db.open().await;
+    let a = clinic(&*store, "A").await;
+    let (mut e, file) = pdf("x.pdf", b"%PDF-1.4");
+    e.content_hash = Some("00".repeat(32));
+    let err = store.put_evidence(&a, &e, Some(&file), "t").await.unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+    let (e, file) = pdf("big.pdf", &vec![0u8; MAX_ATTACHMENT_BYTES + 1]);
+    assert!(matches!(store.put_evidence(&a, &e, Some(&file), "t").await, Err(StoreError::Invalid(_))));
+    assert_eq!(store.get_evidence(&a, e.id).await.unwrap(), None, "nothing written");
+}
+
+async fn institution_settings_are_per_tenant_and_audited(db: TestDb) {
+    let store = db.open().await;
+    let a = clinic(&*store, "A").await;
+    let b = clinic(&*store, "B").await;
+    assert_eq!(store.get_institution_setting(&a, "import-mapping:assets").await.unwrap(), None);
+    store.set_institution_setting(&a, "import-mapping:assets", r#"{"機種":"model"}"#, "u1").await.unwrap();
+    store.set_institution_setting(&a, "import-mapping:assets", r#"{"機種":null}"#, "u1").await.unwrap();
+    assert_eq!(
+        store.get_institution_setting(&a, "import-mapping:assets").await.unwrap().as_deref(),
+        Some(r#"{"機種":null}"#)
+    );
+    assert_eq!(store.get_institution_setting(&b, "import-mapping:assets").await.unwrap(), None);
+    let last = store.latest_audit_events(a.chain(), 1).await.unwrap().remove(0);
+    assert_eq!((last.action.as_str(), last.actor.as_str()), ("setting.set", "u1"));
+    assert_eq!(json(&last.details)["key"], "import-mapping:assets");
+}
+
+async fn search_matches_text_and_lists_and_counts(db: TestDb) {
+    let store = db.open().await;
+    let s = clinic(&*store, "A").await;
+    let other = clinic(&*store, "B").await;
+    let mut rows = Vec::new();
+    for (name, notes) in [("富士保守", Some("100%対応")), ("みどりネット", None), ("Fuji Net", Some("a_b"))]
+    {
+        let mut v = vendor(name);
+        v.notes = notes.map(Into::into);
+        rows.push(v.to_row());
+    }
+    store.put_rows(&s, &rows, "t", &|_| {}).await.unwrap();
+    store
+        .put_rows(
+            &other,
+            &[Site { id: RecordId::new(), name: "富士".into(), address: None, notes: None }.to_row()],
+            "t",
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    let q = |t: &str| RecordQuery { search: Some(t.into()), order_by: Some("name".into()), ..Default::default() };
+    let names = |rows: Vec<mamori_domain::record::Row>| -> Vec<String> {
+        rows.iter().map(|r| r.req_text("name").unwrap()).collect()
+    };
+    assert_eq!(names(store.list_rows(&s, RecordKind::Vendors, &q("富士")).await.unwrap()), ["富士保守"]);
+    assert_eq!(
+        names(store.list_rows(&s, RecordKind::Vendors, &q("fuji")).await.unwrap()),
+        ["Fuji Net"],
+        "ASCII case-insensitive"
+    );
+    assert_eq!(names(store.list_rows(&s, RecordKind::Vendors, &q("%")).await.unwrap()), ["富士保守"], "% is literal");
+    assert_eq!(names(store.list_rows(&s, RecordKind::Vendors, &q("_")).await.unwrap()), ["Fuji Net"], "_ is literal");
+    assert_eq!(store.count_matching(&s, RecordKind::Vendors, &q("ネット")).await.unwrap(), 1);
+    assert_eq!(store.count_matching(&s, RecordKind::Vendors, &q("  ")).await.unwrap(), 3, "blank search is no search");
+    assert_eq!(store.count_matching(&s, RecordKind::Sites, &q("富士")).await.unwrap(), 0, "tenant bound");
+
+    let seg = mamori_domain::ledger::NetworkSegment {
+        id: RecordId::new(),
+        name: "医療機器LAN".into(),
+        site_id: None,
+        cidrs: vec!["192.168.10.0/24".into()],
+        purpose: None,
+        vlan: None,
+        notes: None,
+    };
+    store.put(&s, &seg, "t").await.unwrap();
+    let found = store.list_rows(&s, RecordKind::Segments, &q("168.10")).await.unwrap();
+    assert_eq!(found.len(), 1, "list fields are searched too");
+}
+
+async fn history_lists_one_records_changes_newest_first(db: TestDb) {
+    let store = db.open().await;
+    let s = clinic(&*store, "A").await;
+    let mut v = vendor("保守A");
+    store.put(&s, &v, "alice").await.unwrap();
+    v.phone = Some("03-0000-0001".into());
+    store.put(&s, &v, "bob").await.unwrap();
+    let w = vendor("別");
+    store.put(&s, &w, "carol").await.unwrap();
+    let h = store.object_history(&s, "vendors", &v.id.to_string(), 10).await.unwrap();
+    let seen: Vec<(&str, &str)> = h.iter().map(|e| (e.action.as_str(), e.actor.as_str())).collect();
+    assert_eq!(seen, [("record.update", "bob"), ("record.create", "alice")]);
+    assert_eq!(json(&h[0].details)["changed"]["phone"], serde_json::json!([null, "03-0000-0001"]));
+    let other = clinic(&*store, "B").await;
+    assert!(store.object_history(&other, "vendors", &v.id.to_string(), 10).await.unwrap().is_empty());
+}
