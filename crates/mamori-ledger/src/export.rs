@@ -129,7 +129,7 @@ fn titles(kind: RecordKind, field: &str) -> Option<(&'static str, &'static str)>
         (Staff, "retired_on") => ("退職日", "Retired on"),
         (Accounts, "system") => ("システム", "System"),
         (Accounts, "username") => ("ユーザID", "User ID"),
-        (Accounts, "asset_id") => ("機器", "Asset"),
+        (Accounts, "asset_id") => ("対象機器", "Asset"),
         (Accounts, "holder") => ("利用者区分", "Holder"),
         (Accounts, "person_id") => ("利用者（職員）", "Staff member"),
         (Accounts, "vendor_id") => ("事業者", "Vendor"),

@@ -13,8 +13,16 @@
 //! stands over sub-cells 「1」「2」 in the next row, the columns under it all map to that
 //! field and data starts below the sub-row. Numbered columns (`IPアドレス2`) also map to list
 //! fields. This module must not read cell values below the header.
+//!
+//! [`MappingOverrides`] are the user's corrections from the import preview (this column is
+//! 管理番号 → serial; ignore that one), saved and reused for later files. They are keyed by
+//! the same folded header text ([`fold_header`]) and win over the dictionary, both when
+//! choosing the header row and when mapping its columns.
+
+use std::collections::BTreeMap;
 
 use mamori_domain::record::{FieldType, RecordKind};
+use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::read::{Cell, Sheet};
@@ -32,8 +40,11 @@ pub struct HeaderMatch {
     /// `(column, field)`, by column. A list field may appear for several columns; any other
     /// field appears once (later columns with the same meaning go to `unmapped`).
     pub columns: Vec<(usize, &'static str)>,
-    /// Non-empty header cells that name no field, `(column, text as written)`.
+    /// Non-empty header cells that name no field, `(column, text as written)`; includes
+    /// columns an override says to ignore.
     pub unmapped: Vec<(usize, String)>,
+    /// Columns whose meaning (a field, or "ignore") came from a [`MappingOverrides`].
+    pub overridden: Vec<usize>,
 }
 
 impl HeaderMatch {
@@ -45,45 +56,215 @@ impl HeaderMatch {
 
 /// The header of `sheet` for ledger `kind`, if some row names at least two of its fields.
 pub fn find_header(sheet: &Sheet, kind: RecordKind) -> Option<HeaderMatch> {
-    let mut best: Option<(usize, Vec<Option<&'static str>>)> = None;
+    find_header_with(sheet, kind, None)
+}
+
+/// [`find_header`] with the user's overrides, which win over the dictionary cell by cell.
+/// Overrides for another ledger are not applied (callers check with
+/// [`MappingOverrides::validate_for`]).
+pub fn find_header_with(sheet: &Sheet, kind: RecordKind, overrides: Option<&MappingOverrides>) -> Option<HeaderMatch> {
+    let overrides = overrides.filter(|o| o.kind == kind);
+    let mut best: Option<(usize, Vec<Meaning>)> = None;
     let mut best_score = 1; // at least two distinct fields
     for (r, row) in sheet.rows.iter().take(HEADER_SCAN_ROWS).enumerate() {
-        let fields: Vec<Option<&'static str>> = row.iter().map(|c| field_for(kind, c)).collect();
-        let mut distinct: Vec<&str> = fields.iter().flatten().copied().collect();
+        let meanings: Vec<Meaning> = row.iter().map(|c| meaning(kind, c, overrides)).collect();
+        let mut distinct: Vec<&str> = meanings.iter().filter_map(|m| m.field).collect();
         distinct.sort_unstable();
         distinct.dedup();
         if distinct.len() > best_score {
             best_score = distinct.len();
-            best = Some((r, fields));
+            best = Some((r, meanings));
         }
     }
-    let (row, fields) = best?;
-    let mut m = HeaderMatch { row, data_start: row + 1, columns: Vec::new(), unmapped: Vec::new() };
-    for (col, field) in fields.iter().enumerate() {
-        match field {
-            Some(f) if is_list(kind, f) || !m.columns.iter().any(|(_, g)| g == f) => m.columns.push((col, f)),
-            _ => {
-                if let Cell::Text(t) = sheet.cell(row, col)
-                    && !t.trim().is_empty()
-                {
-                    m.unmapped.push((col, t.clone()));
-                } else if !matches!(sheet.cell(row, col), Cell::Empty) {
-                    m.unmapped.push((col, crate::normalize::cell_text(sheet.cell(row, col)).unwrap_or_default()));
-                }
+    let (row, meanings) = best?;
+    let mut m =
+        HeaderMatch { row, data_start: row + 1, columns: Vec::new(), unmapped: Vec::new(), overridden: Vec::new() };
+    // An override claims its field before the dictionary does, wherever its column is.
+    for pass_override in [true, false] {
+        for (col, meaning) in meanings.iter().enumerate() {
+            if meaning.overridden != pass_override {
+                continue;
+            }
+            if let Some(f) = meaning.field
+                && (is_list(kind, f) || !m.columns.iter().any(|(_, g)| *g == f))
+            {
+                m.columns.push((col, f));
+            } else if let Some(text) = crate::normalize::cell_text(sheet.cell(row, col))
+                && !text.is_empty()
+            {
+                let written = match sheet.cell(row, col) {
+                    Cell::Text(t) => t.clone(),
+                    _ => text,
+                };
+                m.unmapped.push((col, written));
             }
         }
     }
+    m.columns.sort_unstable();
+    m.unmapped.sort_unstable();
+    m.overridden = meanings.iter().enumerate().filter(|(_, m)| m.overridden).map(|(c, _)| c).collect();
     apply_sub_header(sheet, kind, &mut m);
     Some(m)
 }
 
 /// The sheet whose header names the most fields of `kind`, with that header.
 pub fn find_sheet(sheets: &[Sheet], kind: RecordKind) -> Option<(usize, HeaderMatch)> {
+    find_sheet_with(sheets, kind, None)
+}
+
+/// [`find_sheet`] with the user's overrides.
+pub fn find_sheet_with(
+    sheets: &[Sheet],
+    kind: RecordKind,
+    overrides: Option<&MappingOverrides>,
+) -> Option<(usize, HeaderMatch)> {
     sheets
         .iter()
         .enumerate()
-        .filter_map(|(i, s)| find_header(s, kind).map(|h| (i, h)))
+        .filter_map(|(i, s)| find_header_with(s, kind, overrides).map(|h| (i, h)))
         .max_by_key(|(i, h)| (h.columns.len(), std::cmp::Reverse(*i)))
+}
+
+/// What one header cell means: a field or nothing, and whether an override said so.
+#[derive(Debug, Clone, Copy)]
+struct Meaning {
+    field: Option<&'static str>,
+    overridden: bool,
+}
+
+fn meaning(kind: RecordKind, cell: &Cell, overrides: Option<&MappingOverrides>) -> Meaning {
+    if let Some(o) = overrides
+        && let Some(field) = o.lookup_cell(kind, cell)
+    {
+        return Meaning { field, overridden: true };
+    }
+    Meaning { field: field_for(kind, cell), overridden: false }
+}
+
+/// The user's column mapping for one ledger: folded header text → field name, or `None` to
+/// ignore the column. Serialised as
+/// `{"kind":"assets","by_header":{"管理番号":"serial","謎の列":null}}`; keys are folded again
+/// when read, so a hand-edited file still matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "RawOverrides")]
+pub struct MappingOverrides {
+    kind: RecordKind,
+    by_header: BTreeMap<String, Option<String>>,
+}
+
+#[derive(Deserialize)]
+struct RawOverrides {
+    kind: RecordKind,
+    #[serde(default)]
+    by_header: BTreeMap<String, Option<String>>,
+}
+
+impl From<RawOverrides> for MappingOverrides {
+    fn from(raw: RawOverrides) -> Self {
+        let by_header = raw.by_header.into_iter().map(|(k, v)| (fold_header(&k), v)).filter(|(k, _)| !k.is_empty());
+        MappingOverrides { kind: raw.kind, by_header: by_header.collect() }
+    }
+}
+
+/// Why a mapping override cannot be used. `code()` is stable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MappingError {
+    #[error("the {kind} ledger has no field {field:?} (column {header:?})")]
+    UnknownField { kind: RecordKind, header: String, field: String },
+    #[error("a column mapping needs the header text")]
+    EmptyHeader,
+    #[error("the column mapping is for the {found} ledger, not {expected}")]
+    WrongLedger { expected: RecordKind, found: RecordKind },
+}
+
+impl MappingError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            MappingError::UnknownField { .. } => "mapping-unknown-field",
+            MappingError::EmptyHeader => "mapping-empty-header",
+            MappingError::WrongLedger { .. } => "mapping-wrong-ledger",
+        }
+    }
+}
+
+impl MappingOverrides {
+    pub fn new(kind: RecordKind) -> Self {
+        MappingOverrides { kind, by_header: BTreeMap::new() }
+    }
+
+    pub fn kind(&self) -> RecordKind {
+        self.kind
+    }
+
+    /// Maps the column headed `header_text` to `field`, or ignores it (`None`). The field
+    /// must be one of the ledger's fields.
+    pub fn set(&mut self, header_text: &str, field: Option<&str>) -> Result<(), MappingError> {
+        let key = fold_header(header_text);
+        if key.is_empty() {
+            return Err(MappingError::EmptyHeader);
+        }
+        if let Some(f) = field
+            && self.kind.field(f).is_none()
+        {
+            return Err(MappingError::UnknownField {
+                kind: self.kind,
+                header: header_text.to_owned(),
+                field: f.to_owned(),
+            });
+        }
+        self.by_header.insert(key, field.map(str::to_owned));
+        Ok(())
+    }
+
+    /// Drops the override for `header_text` (the dictionary decides again).
+    pub fn remove(&mut self, header_text: &str) -> bool {
+        self.by_header.remove(&fold_header(header_text)).is_some()
+    }
+
+    /// `None`: no override; `Some(None)`: ignore the column; `Some(Some(field))`.
+    pub fn get(&self, header_text: &str) -> Option<Option<&str>> {
+        self.by_header.get(&fold_header(header_text)).map(Option::as_deref)
+    }
+
+    /// `(folded header, field or None)`, sorted by header.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.by_header.iter().map(|(k, v)| (k.as_str(), v.as_deref()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_header.is_empty()
+    }
+
+    /// Checks a mapping (e.g. one read back from storage) against `kind`'s fields.
+    pub fn validate_for(&self, kind: RecordKind) -> Result<(), MappingError> {
+        if self.kind != kind {
+            return Err(MappingError::WrongLedger { expected: kind, found: self.kind });
+        }
+        for (header, field) in &self.by_header {
+            if let Some(f) = field
+                && kind.field(f).is_none()
+            {
+                return Err(MappingError::UnknownField { kind, header: header.clone(), field: f.clone() });
+            }
+        }
+        Ok(())
+    }
+
+    /// The override for a header cell, with the field as the ledger's own `&'static str`;
+    /// an unknown field (never after [`Self::validate_for`]) counts as no override.
+    fn lookup_cell(&self, kind: RecordKind, cell: &Cell) -> Option<Option<&'static str>> {
+        let text = crate::normalize::cell_text(cell)?;
+        match self.by_header.get(&fold_header(&text))? {
+            None => Some(None),
+            Some(f) => kind.field(f).map(|f| Some(f.name)),
+        }
+    }
+}
+
+/// Header text as compared: NFKC, lower-case, without spaces, brackets and marks, so
+/// 「設置 場所」, 「設置場所」 and 「※設置場所」 are one key. Overrides are keyed by this.
+pub fn fold_header(s: &str) -> String {
+    key(s)
 }
 
 /// A parent list-field cell over sub-cells: the row below has cells only under the parent
@@ -169,7 +350,7 @@ fn key(s: &str) -> String {
 }
 
 /// `(key, key without bracketed remarks)`.
-fn keys(s: &str) -> (String, String) {
+pub(crate) fn keys(s: &str) -> (String, String) {
     let n: String = s.nfkc().collect();
     let mut stripped = String::new();
     let mut depth = 0usize;
@@ -200,19 +381,30 @@ pub fn dictionary(kind: RecordKind) -> Dictionary {
                 &["ホスト名", "コンピュータ名", "コンピューター名", "pc名", "hostname", "host", "computername"],
             ),
             ("site_id", &["拠点", "施設", "施設名", "site"]),
-            ("segment_id", &["セグメント", "ネットワーク", "ネットワークセグメント", "vlan名", "segment", "network"]),
+            (
+                "segment_id",
+                &[
+                    "セグメント",
+                    "ネットワーク",
+                    "ネットワークセグメント",
+                    "vlan名",
+                    "segment",
+                    "network",
+                    "networksegment",
+                ],
+            ),
             ("maker", &["メーカー", "メーカ", "製造元", "製造業者", "製造販売業者", "maker", "manufacturer"]),
             ("model", &["型番", "機種", "型式", "モデル", "機種名", "製品名", "model"]),
             ("serial", &["製造番号", "シリアル番号", "シリアル", "シリアルno", "s/n", "serial", "serialnumber", "sn"]),
             ("location", &["設置場所", "場所", "設置先", "設置位置", "所在", "location", "room"]),
             ("department", &["部署", "部門", "所属", "診療科", "管理部署", "department", "dept"]),
             ("ip_addresses", &["ipアドレス", "ip", "ipv4", "ipv4アドレス", "ipaddress", "ipaddresses"]),
-            ("mac_addresses", &["macアドレス", "mac", "macaddress", "物理アドレス"]),
+            ("mac_addresses", &["macアドレス", "mac", "macaddress", "macaddresses", "物理アドレス"]),
             ("os_name", &["os", "os名", "オペレーティングシステム", "osname"]),
             ("os_version", &["バージョン", "osバージョン", "版", "osversion", "version"]),
             ("firmware_version", &["ファームウェア", "ファームウェアバージョン", "ファーム", "firmware", "fw"]),
-            ("criticality", &["重要度", "重要性", "criticality"]),
-            ("fragile", &["スキャン注意", "スキャン不可", "脆弱", "fragile"]),
+            ("criticality", &["重要度", "重要性", "診療上の重要度", "criticality", "clinicalcriticality"]),
+            ("fragile", &["スキャン注意", "スキャン不可", "脆弱", "検査時の配慮", "fragile"]),
             ("owner", &["管理者", "担当者", "責任者", "管理担当", "使用者", "owner"]),
             (
                 "maintenance_vendor_id",
@@ -226,7 +418,7 @@ pub fn dictionary(kind: RecordKind) -> Dictionary {
         ],
         RecordKind::Staff => &[
             ("name", &["氏名", "名前", "職員名", "name", "fullname"]),
-            ("name_kana", &["フリガナ", "ふりがな", "カナ", "氏名カナ", "氏名フリガナ", "kana"]),
+            ("name_kana", &["フリガナ", "ふりがな", "カナ", "氏名カナ", "氏名フリガナ", "kana", "namekana"]),
             ("staff_number", &["職員番号", "社員番号", "職員コード", "職員id", "staffnumber", "employeeid"]),
             ("department", &["部署", "所属", "部門", "診療科", "department"]),
             ("job_title", &["職種", "役職", "職名", "jobtitle", "title", "role"]),
@@ -251,7 +443,7 @@ pub fn dictionary(kind: RecordKind) -> Dictionary {
                     "vendor",
                 ],
             ),
-            ("service", &["業務内容", "サービス", "委託内容", "契約内容", "担当システム", "service"]),
+            ("service", &["業務内容", "サービス", "提供サービス", "委託内容", "契約内容", "担当システム", "service"]),
             ("contact_name", &["担当者", "担当者名", "営業担当", "contact", "contactname"]),
             ("phone", &["電話番号", "電話", "tel", "phone", "連絡先"]),
             ("email", &["メール", "メールアドレス", "email", "e-mail", "mail"]),
@@ -278,11 +470,14 @@ pub fn dictionary(kind: RecordKind) -> Dictionary {
                 ],
             ),
             // 氏名 names the person (resolved against 職員名簿); 区分 says whose account it is.
-            ("person_id", &["氏名", "利用者", "使用者", "名前", "職員", "name", "person"]),
-            ("holder", &["区分", "アカウント区分", "アカウント種別", "所有区分", "holder"]),
+            ("person_id", &["氏名", "利用者", "使用者", "名前", "職員", "name", "person", "staffmember"]),
+            // 機器 alone is the system (an account ledger per device); 対象機器 is the asset.
+            ("asset_id", &["対象機器", "機器名", "ホスト名", "asset", "host"]),
+            ("vendor_id", &["事業者", "事業者名", "業者名", "保守業者", "vendor"]),
+            ("holder", &["区分", "アカウント区分", "アカウント種別", "所有区分", "利用者区分", "holder"]),
             ("role", &["権限", "ロール", "役割", "role", "permission"]),
             ("privileged", &["管理者権限", "特権", "特権アカウント", "privileged", "admin"]),
-            ("mfa", &["二要素認証", "2要素認証", "多要素認証", "mfa", "2fa"]),
+            ("mfa", &["二要素認証", "2要素認証", "多要素認証", "二段階認証", "mfa", "2fa", "two-factorauthentication"]),
             ("last_login_at", &["最終ログイン", "最終ログイン日時", "最終利用日", "lastlogin"]),
             ("status", &["状態", "ステータス", "有効/無効", "status"]),
             ("notes", &["備考", "メモ", "notes", "remarks"]),
@@ -292,13 +487,317 @@ pub fn dictionary(kind: RecordKind) -> Dictionary {
             ("site_id", &["拠点", "施設", "site"]),
             (
                 "cidrs",
-                &["ネットワーク", "cidr", "ネットワークアドレス", "アドレス帯", "サブネット", "network", "subnet"],
+                &[
+                    "ネットワーク",
+                    "cidr",
+                    "ネットワークアドレス",
+                    "アドレス帯",
+                    "アドレス範囲",
+                    "サブネット",
+                    "network",
+                    "subnet",
+                    "addressrange",
+                    "addressranges",
+                ],
             ),
             ("purpose", &["用途", "目的", "接続機器", "purpose"]),
             ("vlan", &["vlan", "vlanid", "vlan番号"]),
             ("notes", &["備考", "メモ", "notes", "remarks"]),
         ],
-        _ => &[],
+        RecordKind::Sites => &[
+            (
+                "name",
+                &[
+                    "拠点名",
+                    "拠点",
+                    "施設名",
+                    "施設",
+                    "事業所名",
+                    "医療機関名",
+                    "病院名",
+                    "診療所名",
+                    "建物名",
+                    "名称",
+                    "name",
+                    "site",
+                    "sitename",
+                    "facility",
+                ],
+            ),
+            ("address", &["住所", "所在地", "address", "location"]),
+            ("notes", &["備考", "メモ", "notes", "remarks"]),
+        ],
+        // 機器名・ホスト名 name the asset the software is installed on (resolved by name).
+        RecordKind::Software => &[
+            (
+                "asset_id",
+                &[
+                    "機器名",
+                    "ホスト名",
+                    "導入機器",
+                    "導入先",
+                    "導入端末",
+                    "インストール先",
+                    "対象機器",
+                    "端末名",
+                    "コンピュータ名",
+                    "コンピューター名",
+                    "機器",
+                    "asset",
+                    "host",
+                    "hostname",
+                    "installedon",
+                    "device",
+                ],
+            ),
+            (
+                "name",
+                &[
+                    "ソフトウェア名",
+                    "ソフトウェア",
+                    "ソフト名",
+                    "製品名",
+                    "アプリケーション名",
+                    "アプリケーション",
+                    "システム名",
+                    "名称",
+                    "name",
+                    "software",
+                    "product",
+                    "application",
+                ],
+            ),
+            (
+                "publisher",
+                &[
+                    "ベンダー",
+                    "ベンダ",
+                    "発行元",
+                    "提供元",
+                    "開発元",
+                    "製造元",
+                    "メーカー",
+                    "メーカ",
+                    "publisher",
+                    "vendor",
+                    "developer",
+                    "maker",
+                ],
+            ),
+            ("version", &["バージョン", "版", "ver", "ver.", "version"]),
+            ("cpe", &["cpe", "cpe名", "cpe23", "cpename"]),
+            (
+                "end_of_life",
+                &[
+                    "サポート終了日",
+                    "サポート終了",
+                    "サポート期限",
+                    "サポート期間",
+                    "eol",
+                    "eol日",
+                    "延長サポート終了日",
+                    "保守終了日",
+                    "endoflife",
+                    "endofsupport",
+                ],
+            ),
+            ("notes", &["備考", "メモ", "notes", "remarks"]),
+        ],
+        RecordKind::Contracts => &[
+            (
+                "vendor_id",
+                &[
+                    "事業者名",
+                    "業者名",
+                    "事業者",
+                    "契約先",
+                    "契約相手",
+                    "相手方",
+                    "委託先",
+                    "会社名",
+                    "ベンダー",
+                    "vendor",
+                    "company",
+                    "contractor",
+                ],
+            ),
+            ("title", &["契約名", "件名", "契約件名", "契約名称", "名称", "contract", "title", "name"]),
+            (
+                "scope",
+                &[
+                    "範囲",
+                    "保守範囲",
+                    "契約範囲",
+                    "委託範囲",
+                    "業務範囲",
+                    "対象範囲",
+                    "契約内容",
+                    "委託内容",
+                    "業務内容",
+                    "対象システム",
+                    "scope",
+                ],
+            ),
+            (
+                "starts_on",
+                &[
+                    "開始日",
+                    "契約開始",
+                    "契約開始日",
+                    "契約日",
+                    "締結日",
+                    "契約締結日",
+                    "始期",
+                    "start",
+                    "startson",
+                    "startdate",
+                ],
+            ),
+            (
+                "ends_on",
+                &[
+                    "終了日",
+                    "契約期限",
+                    "契約終了",
+                    "契約終了日",
+                    "満了日",
+                    "契約満了日",
+                    "終期",
+                    "有効期限",
+                    "end",
+                    "endson",
+                    "enddate",
+                    "expires",
+                ],
+            ),
+            (
+                "responsibility",
+                &[
+                    "責任分界",
+                    "責任分界点",
+                    "責任分界表",
+                    "責任分担",
+                    "役割分担",
+                    "責任範囲",
+                    "responsibility",
+                    "divisionofresponsibility",
+                ],
+            ),
+            ("notes", &["備考", "メモ", "notes", "remarks"]),
+        ],
+        RecordKind::RemoteMaintenance => &[
+            (
+                "vendor_id",
+                &[
+                    "事業者",
+                    "事業者名",
+                    "保守業者",
+                    "保守事業者",
+                    "保守会社",
+                    "業者名",
+                    "接続事業者",
+                    "委託先",
+                    "ベンダー",
+                    "vendor",
+                ],
+            ),
+            (
+                "asset_id",
+                &[
+                    "対象機器",
+                    "接続先機器",
+                    "接続先",
+                    "機器名",
+                    "対象装置",
+                    "保守対象機器",
+                    "ホスト名",
+                    "asset",
+                    "target",
+                    "device",
+                ],
+            ),
+            ("method", &["接続方法", "接続方式", "方式", "接続手段", "リモート接続方式", "接続形態", "method"]),
+            ("authentication", &["認証方式", "認証方法", "認証", "authentication", "auth"]),
+            (
+                "source_restriction",
+                &[
+                    "接続元制限",
+                    "接続元",
+                    "接続元ip",
+                    "接続元ipアドレス",
+                    "接続元の制限",
+                    "アクセス制限",
+                    "sourcerestriction",
+                    "source",
+                ],
+            ),
+            (
+                "approval_rule",
+                &[
+                    "承認ルール",
+                    "承認手順",
+                    "接続時の承認",
+                    "接続時の承認手順",
+                    "接続承認",
+                    "事前承認",
+                    "承認",
+                    "approvalrule",
+                    "approval",
+                ],
+            ),
+            (
+                "confirmed_on",
+                &[
+                    "確認日",
+                    "事業者との確認日",
+                    "最終確認日",
+                    "確認年月日",
+                    "点検日",
+                    "confirmedon",
+                    "confirmed",
+                    "confirmedwithvendoron",
+                ],
+            ),
+            (
+                "last_used_at",
+                &[
+                    "最終利用日",
+                    "最終利用日時",
+                    "最終接続日",
+                    "最終接続日時",
+                    "前回接続日",
+                    "lastused",
+                    "lastusedat",
+                    "lastconnected",
+                ],
+            ),
+            ("notes", &["備考", "メモ", "notes", "remarks"]),
+        ],
+        RecordKind::MdsSds => &[
+            (
+                "system",
+                &["システム名", "システム", "対象システム", "製品名", "機器名", "対象機器", "system", "product"],
+            ),
+            (
+                "vendor_id",
+                &[
+                    "事業者",
+                    "事業者名",
+                    "製造業者",
+                    "製造販売業者",
+                    "提供事業者",
+                    "サービス事業者",
+                    "業者名",
+                    "ベンダー",
+                    "vendor",
+                ],
+            ),
+            ("document", &["文書", "種別", "文書種別", "区分", "書類", "開示書", "document", "type"]),
+            ("version", &["バージョン", "版", "版数", "様式", "version"]),
+            ("received_on", &["受領日", "入手日", "受領年月日", "取得日", "receivedon", "received"]),
+            ("evidence_id", &["受領ファイル", "ファイル", "添付", "添付ファイル", "receivedfile", "file", "evidence"]),
+            ("notes", &["備考", "メモ", "notes", "remarks"]),
+        ],
     }
 }
 
@@ -340,7 +839,8 @@ mod tests {
         assert_eq!(field_for(k, &t("")), None);
         assert_eq!(field_for(k, &Cell::Number(1.0)), None);
         assert_eq!(field_for(RecordKind::Staff, &t("メール")), Some("email"));
-        assert_eq!(field_for(RecordKind::Software, &t("名称")), None);
+        assert_eq!(field_for(RecordKind::Software, &t("名称")), Some("name"));
+        assert_eq!(field_for(RecordKind::Software, &t("型番")), None);
     }
 
     #[test]
@@ -407,5 +907,66 @@ mod tests {
         ];
         assert_eq!(find_sheet(&sheets, RecordKind::Staff).map(|(i, _)| i), Some(1));
         assert_eq!(find_sheet(&sheets, RecordKind::Vendors), None);
+    }
+}
+
+#[cfg(test)]
+mod mapping_tests {
+    use super::*;
+    use crate::export::{Lang, column_title};
+
+    fn t(s: &str) -> Cell {
+        Cell::Text(s.to_owned())
+    }
+
+    #[test]
+    fn every_exported_column_title_reads_back() {
+        for kind in RecordKind::ALL {
+            for f in kind.fields() {
+                for lang in [Lang::Ja, Lang::En] {
+                    let title = column_title(kind, f.name, lang);
+                    assert_eq!(field_for(kind, &t(&title)), Some(f.name), "{kind}: {title}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_ledger_has_a_dictionary() {
+        for kind in RecordKind::ALL {
+            for f in kind.fields() {
+                assert!(dictionary(kind).iter().any(|(g, _)| *g == f.name), "{kind}.{}", f.name);
+            }
+        }
+    }
+
+    #[test]
+    fn overrides_fold_like_headers() {
+        let mut o = MappingOverrides::new(RecordKind::Assets);
+        o.set("院内 管理番号", Some("serial")).unwrap();
+        assert_eq!(o.get("【院内管理番号】"), Some(Some("serial")));
+        assert_eq!(o.get("院内管理番号２"), None);
+        assert!(o.remove("院内管理番号"));
+        assert!(o.is_empty());
+        assert_eq!(o.set(" ※ ", None).unwrap_err().code(), "mapping-empty-header");
+        let err = o.set("色", Some("colour")).unwrap_err();
+        assert_eq!(err.code(), "mapping-unknown-field");
+        assert_eq!(o.validate_for(RecordKind::Staff).unwrap_err().code(), "mapping-wrong-ledger");
+    }
+
+    #[test]
+    fn an_override_claims_its_field_before_the_dictionary() {
+        let s = Sheet {
+            name: "s".into(), rows: vec![vec![t("機器名"), t("場所"), t("現在の設置場所"), t("IP")]]
+        };
+        let mut o = MappingOverrides::new(RecordKind::Assets);
+        o.set("現在の設置場所", Some("location")).unwrap();
+        let h = find_header_with(&s, RecordKind::Assets, Some(&o)).unwrap();
+        assert_eq!(h.columns, [(0, "name"), (2, "location"), (3, "ip_addresses")]);
+        assert_eq!(h.unmapped, [(1, "場所".to_owned())]);
+        assert_eq!(h.overridden, [2]);
+        // Overrides of another ledger are not applied.
+        let h = find_header_with(&s, RecordKind::Staff, Some(&o));
+        assert_eq!(h, None);
     }
 }

@@ -336,8 +336,11 @@ pub fn parse_asset_kind(s: &str) -> Result<AssetKind, ValueProblem> {
         | "無線lan"
         | "アクセスポイント"
         | "vpn装置"
-        | "network" => AssetKind::NetworkDevice,
-        "医療機器" | "医療用機器" | "モダリティ" | "medical" => AssetKind::MedicalDevice,
+        | "network"
+        | "network device" => AssetKind::NetworkDevice,
+        "医療機器" | "医療用機器" | "モダリティ" | "medical" | "medical device" => {
+            AssetKind::MedicalDevice
+        }
         "iot" | "iot機器" => AssetKind::Iot,
         "その他" | "other" | "プリンタ" | "プリンター" | "複合機" | "nas" => AssetKind::Other,
         _ => return AssetKind::parse(&n).ok_or(ValueProblem::UnknownAssetKind(n)),

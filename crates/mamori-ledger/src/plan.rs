@@ -18,7 +18,7 @@ use mamori_domain::ledger::check_cidr;
 use mamori_domain::record::{FieldType, RecordError, RecordKind, Row, Value};
 use time::{OffsetDateTime, Time, UtcOffset};
 
-use crate::header::{HeaderMatch, find_sheet};
+use crate::header::{HeaderMatch, MappingError, MappingOverrides, find_header_with, find_sheet_with};
 use crate::normalize::{self, cell_text, parse_asset_kind, parse_bool, parse_date, parse_int, parse_ips, parse_macs};
 use crate::read::{Cell, Sheet};
 
@@ -72,6 +72,8 @@ pub struct Plan {
     pub columns: Vec<(usize, &'static str)>,
     /// Header cells that name no field, `(0-based column, text)`.
     pub unmapped: Vec<(usize, String)>,
+    /// Every non-empty header cell with what it was mapped to, for the preview.
+    pub header_cells: Vec<HeaderCell>,
     /// Rows without errors, in sheet order.
     pub rows: Vec<PlannedRow>,
     /// Sorted by row, then column.
@@ -100,14 +102,125 @@ impl Plan {
 pub enum PlanError {
     #[error("no sheet has a header for the {kind} ledger")]
     NoHeader { kind: RecordKind },
+    #[error("the file has no sheet named {sheet:?}")]
+    NoSuchSheet { sheet: String },
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
 }
 
 impl PlanError {
     pub fn code(&self) -> &'static str {
         match self {
             PlanError::NoHeader { .. } => "no-header",
+            PlanError::NoSuchSheet { .. } => "no-such-sheet",
+            PlanError::Mapping(e) => e.code(),
         }
     }
+}
+
+/// Choices the user made in the import preview.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Column mapping corrections; they must be for the ledger being planned.
+    pub overrides: Option<MappingOverrides>,
+    /// Plan this sheet instead of the one whose header names the most fields.
+    pub sheet: Option<String>,
+}
+
+/// One cell of the header row as the preview shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderCell {
+    /// 0-based.
+    pub column: usize,
+    /// As written in the file.
+    pub text: String,
+    /// The field the column is imported into; `None`: not imported.
+    pub field: Option<&'static str>,
+    /// The mapping (or the "ignore") came from the user's override, not the dictionary.
+    pub from_override: bool,
+}
+
+/// What the mapping step of the import preview shows for one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    /// Every sheet of the file, in order (one for CSV).
+    pub sheet_names: Vec<String>,
+    /// The chosen sheet, or the detected one; `None` when the file has no sheet.
+    pub sheet: Option<String>,
+    /// 1-based header row: the detected one, or (when `detected` is false) the first
+    /// non-empty row, offered so the user can map its columns.
+    pub header_row: Option<usize>,
+    pub detected: bool,
+    pub cells: Vec<HeaderCell>,
+}
+
+/// The sheet and header the options choose, or what detection finds.
+fn choose(
+    sheets: &[Sheet],
+    kind: RecordKind,
+    options: &PlanOptions,
+) -> Result<Option<(usize, HeaderMatch)>, PlanError> {
+    let overrides = options.overrides.as_ref();
+    if let Some(o) = overrides {
+        o.validate_for(kind)?;
+    }
+    match &options.sheet {
+        Some(name) => {
+            let index = sheets
+                .iter()
+                .position(|s| &s.name == name)
+                .ok_or_else(|| PlanError::NoSuchSheet { sheet: name.clone() })?;
+            Ok(find_header_with(&sheets[index], kind, overrides).map(|h| (index, h)))
+        }
+        None => Ok(find_sheet_with(sheets, kind, overrides)),
+    }
+}
+
+fn header_cells(sheet: &Sheet, header: &HeaderMatch) -> Vec<HeaderCell> {
+    let row = sheet.rows.get(header.row).map_or(&[][..], Vec::as_slice);
+    row.iter()
+        .enumerate()
+        .filter_map(|(column, cell)| {
+            let text = match cell {
+                Cell::Text(t) if !t.trim().is_empty() => t.clone(),
+                _ => cell_text(cell)?,
+            };
+            let field = header.columns.iter().find(|(c, _)| *c == column).map(|(_, f)| *f);
+            Some(HeaderCell { column, text, field, from_override: header.overridden.contains(&column) })
+        })
+        .collect()
+}
+
+/// The header row of the chosen (or detected) sheet with each column's mapping, and the
+/// sheet names, for the preview's mapping step. When no header is found the first
+/// non-empty row is offered unmapped, so the user can map it by hand.
+pub fn preview(sheets: &[Sheet], kind: RecordKind, options: &PlanOptions) -> Result<Preview, PlanError> {
+    let sheet_names: Vec<String> = sheets.iter().map(|s| s.name.clone()).collect();
+    if let Some((index, header)) = choose(sheets, kind, options)? {
+        let sheet = &sheets[index];
+        return Ok(Preview {
+            sheet_names,
+            sheet: Some(sheet.name.clone()),
+            header_row: Some(header.row + 1),
+            detected: true,
+            cells: header_cells(sheet, &header),
+        });
+    }
+    let index = match &options.sheet {
+        Some(name) => sheets.iter().position(|s| &s.name == name),
+        None => sheets.iter().position(|s| s.rows.iter().any(|r| r.iter().any(|c| !c.is_empty()))),
+    };
+    let Some(index) = index else {
+        return Ok(Preview { sheet_names, sheet: None, header_row: None, detected: false, cells: Vec::new() });
+    };
+    let sheet = &sheets[index];
+    let row = sheet.rows.iter().take(crate::header::HEADER_SCAN_ROWS).position(|r| r.iter().any(|c| !c.is_empty()));
+    let cells = row.map_or_else(Vec::new, |row| {
+        let blank =
+            HeaderMatch { row, data_start: row + 1, columns: Vec::new(), unmapped: Vec::new(), overridden: Vec::new() };
+        header_cells(sheet, &blank)
+    });
+    Ok(Preview { sheet_names, sheet: Some(sheet.name.clone()), header_row: row.map(|r| r + 1), detected: false, cells })
 }
 
 /// Names → ids of records a ledger refers to (e.g. vendor name → vendor id), per referenced
@@ -131,6 +244,22 @@ impl References {
         }
     }
 
+    /// Adds a record under the names a ledger may use for it: its display name
+    /// ([`crate::export::display_name`]) and, for an asset, its hostname too (a software
+    /// ledger often names the PC by ホスト名).
+    pub fn add_row(&mut self, row: &Row) {
+        let table = row.kind.table();
+        if let Some(name) = crate::export::display_name(row) {
+            self.add(table, &name, row.id);
+        }
+        if row.kind == RecordKind::Assets
+            && let Value::Text(host) = row.get("hostname")
+            && !host.trim().is_empty()
+        {
+            self.add(table, host, row.id);
+        }
+    }
+
     /// `Ok(None)` when the name is unknown, `Err(())` when it is ambiguous.
     fn lookup(&self, table: &'static str, name: &str) -> Result<Option<RecordId>, ()> {
         match self.names.get(&(table, fold(name))) {
@@ -149,7 +278,18 @@ fn fold(s: &str) -> String {
 /// Plans importing the best sheet for `kind` against the `existing` rows of that ledger
 /// (rows of other kinds are ignored).
 pub fn plan(sheets: &[Sheet], kind: RecordKind, existing: &[Row], refs: &References) -> Result<Plan, PlanError> {
-    let (index, header) = find_sheet(sheets, kind).ok_or(PlanError::NoHeader { kind })?;
+    plan_with(sheets, kind, existing, refs, &PlanOptions::default())
+}
+
+/// [`plan`] with the choices of the import preview: the user's column mapping and sheet.
+pub fn plan_with(
+    sheets: &[Sheet],
+    kind: RecordKind,
+    existing: &[Row],
+    refs: &References,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    let (index, header) = choose(sheets, kind, options)?.ok_or(PlanError::NoHeader { kind })?;
     let sheet = &sheets[index];
     // Every natural key of every existing record, once: matching a file row is then a
     // lookup, not a scan (a re-import of a 50,000-row ledger stays linear). The first
@@ -187,8 +327,12 @@ pub fn plan(sheets: &[Sheet], kind: RecordKind, existing: &[Row], refs: &Referen
             Some(e) => {
                 let mut row = e.clone();
                 for f in &mapped {
-                    if !unresolved.contains(f) {
-                        row.set(f, values.get(f).cloned().unwrap_or(Value::Null));
+                    if unresolved.contains(f) {
+                        continue;
+                    }
+                    let new = values.get(f).cloned().unwrap_or(Value::Null);
+                    if !same_after_normalising(e.get(f), &new) {
+                        row.set(f, new);
                     }
                 }
                 let action = if row.values == e.values { Action::Unchanged } else { Action::Update };
@@ -239,11 +383,24 @@ pub fn plan(sheets: &[Sheet], kind: RecordKind, existing: &[Row], refs: &Referen
         kind,
         sheet: sheet.name.clone(),
         header_row: header.row + 1,
+        header_cells: header_cells(sheet, &header),
         columns: header.columns,
         unmapped: header.unmapped,
         rows,
         problems,
     })
+}
+
+/// Whether a stored value reads as the file's value: the file's text is NFKC-normalised, so
+/// a stored 「（24時間）」 exported and imported again must not count as a change.
+fn same_after_normalising(stored: &Value, file: &Value) -> bool {
+    match (stored, file) {
+        (Value::Text(a), Value::Text(b)) => normalize::text(a) == *b,
+        (Value::TextList(a), Value::TextList(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| normalize::text(x) == *y)
+        }
+        (a, b) => a == b,
+    }
 }
 
 /// Blank rows, rows with nothing under a mapped column (`No.` pre-filled in a template) and
@@ -416,13 +573,43 @@ fn timestamp(cell: &Cell) -> Result<OffsetDateTime, &'static str> {
             .map_err(|_| "date-unrecognised")?;
         return Ok(day.with_time(time).assume_offset(jst));
     }
-    if let Cell::Text(s) = cell
-        && let Ok(t) = mamori_domain::time_fmt::parse(&normalize::text(s))
-    {
-        return Ok(t);
+    if let Cell::Text(s) = cell {
+        let n = normalize::text(s);
+        if let Ok(t) = mamori_domain::time_fmt::parse(&n) {
+            return Ok(t);
+        }
+        // `2026-04-01 09:30` as exported, `2026/4/1 9:30:15` as typed: JST wall-clock time.
+        if let Some((day, clock)) = n.split_once([' ', 'T'])
+            && clock.contains(':')
+        {
+            let time = clock_time(clock.trim()).ok_or("date-unrecognised")?;
+            let day = normalize::parse_date_text(day).map_err(|p| p.code())?;
+            return Ok(day.with_time(time).assume_offset(jst));
+        }
     }
     let day = parse_date(cell).map_err(|p| p.code())?;
     Ok(day.midnight().assume_offset(jst))
+}
+
+/// `9:30`, `09:30:15`.
+fn clock_time(s: &str) -> Option<Time> {
+    let mut parts = s.split(':');
+    let mut next = |max: u8| -> Option<Option<u8>> {
+        match parts.next() {
+            None => Some(None),
+            Some(p) if (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) => {
+                p.parse::<u8>().ok().filter(|v| *v <= max).map(Some)
+            }
+            Some(_) => None,
+        }
+    };
+    let h = next(23)??;
+    let m = next(59)??;
+    let sec = next(59)?.unwrap_or(0);
+    if parts.next().is_some() {
+        return None;
+    }
+    Time::from_hms(h, m, sec).ok()
 }
 
 /// Splits a cell holding several values: commas, `、`, `;` or whitespace.
@@ -447,10 +634,10 @@ fn choice(kind: RecordKind, field: &str) -> Option<Choices> {
             ("low", &["低", "低い", "小", "low", "l", "c"]),
         ],
         (RecordKind::Accounts, "holder") => &[
-            ("person", &["個人", "本人", "職員", "person", "personal"]),
-            ("shared", &["共有", "共用", "shared"]),
-            ("service", &["サービス", "システム", "サービスアカウント", "service", "system"]),
-            ("vendor", &["事業者", "業者", "ベンダー", "保守業者", "vendor"]),
+            ("person", &["個人", "個人用", "本人", "職員", "person", "personal"]),
+            ("shared", &["共有", "共用", "共用アカウント", "共有アカウント", "shared"]),
+            ("service", &["サービス", "サービス用", "システム", "サービスアカウント", "service", "system"]),
+            ("vendor", &["事業者", "事業者用", "業者", "ベンダー", "保守業者", "vendor"]),
         ],
         (RecordKind::Accounts, "status") => &[
             ("enabled", &["有効", "使用中", "利用中", "enabled", "active"]),
@@ -458,27 +645,49 @@ fn choice(kind: RecordKind, field: &str) -> Option<Choices> {
             ("removed", &["削除", "削除済", "削除済み", "廃止", "removed", "deleted"]),
         ],
         (RecordKind::RemoteMaintenance, "method") => &[
-            ("vpn", &["vpn", "ipsec-vpn", "ssl-vpn"]),
-            ("rdp", &["rdp", "リモートデスクトップ"]),
-            ("teamviewer", &["teamviewer"]),
+            (
+                "vpn",
+                &[
+                    "vpn",
+                    "ipsec-vpn",
+                    "ipsecvpn",
+                    "ipsec",
+                    "ssl-vpn",
+                    "sslvpn",
+                    "ip-vpn",
+                    "インターネットvpn",
+                    "vpn装置",
+                    "vpn接続",
+                ],
+            ),
+            ("rdp", &["rdp", "リモートデスクトップ", "リモートデスクトップ接続", "remotedesktop"]),
+            ("teamviewer", &["teamviewer", "チームビューワー"]),
             ("anydesk", &["anydesk"]),
             ("ssh", &["ssh"]),
-            ("other", &["その他", "other"]),
+            ("other", &["その他", "専用線", "other"]),
         ],
-        (RecordKind::MdsSds, "document") => &[("mds", &["mds"]), ("sds", &["sds"])],
+        (RecordKind::MdsSds, "document") => &[
+            ("mds", &["mds", "製造業者による医療情報セキュリティ開示書"]),
+            ("sds", &["sds", "サービス事業者による医療情報セキュリティ開示書"]),
+        ],
         _ => return None,
     })
 }
 
+/// A label matches as a header does: folded, and failing that without bracketed remarks
+/// (`リモートデスクトップ（RDP）`, `VPN（IPsec）`).
 fn lookup_choice(dict: Choices, raw: &str) -> Option<&'static str> {
-    let k: String = fold(raw).chars().filter(|c| !c.is_whitespace()).collect();
-    dict.iter().find(|(_, labels)| labels.iter().any(|l| *l == k)).map(|(v, _)| *v)
+    let (full, stripped) = crate::header::keys(raw);
+    let find = |k: &str| dict.iter().find(|(_, labels)| labels.contains(&k)).map(|(v, _)| *v);
+    find(&full).or_else(|| find(&stripped))
 }
 
 /// The key that identifies the record a row stands for, as `(which key, folded value)`:
 /// assets by serial, else first MAC, else hostname, else name; staff by staff number, else
 /// name and joining date; accounts by system and user name; vendors, segments and sites by
-/// name; other ledgers by their required text fields. `None` when the row has no key.
+/// name; software by asset and name; contracts by vendor and title; remote maintenance by
+/// vendor, asset and method; MDS/SDS by system, document and vendor. References take part
+/// by id. `None` when a required part of the key is empty.
 pub fn natural_key(row: &Row) -> Option<(&'static str, String)> {
     key_tags(row.kind).iter().find_map(|tag| key_value(row, tag).map(|v| (*tag, v)))
 }
@@ -489,38 +698,112 @@ fn key_tags(kind: RecordKind) -> &'static [&'static str] {
         RecordKind::Staff => &["staff_number", "name+joined_on"],
         RecordKind::Accounts => &["system+username"],
         RecordKind::Vendors | RecordKind::Segments | RecordKind::Sites => &["name"],
-        _ => &["required"],
+        RecordKind::Software => &["asset_id+name"],
+        RecordKind::Contracts => &["vendor_id+title"],
+        RecordKind::RemoteMaintenance => &["vendor_id+asset_id+method"],
+        RecordKind::MdsSds => &["system+document+vendor_id"],
     }
 }
 
+/// A key's value: its fields joined by U+001F. A required field must be present; an
+/// optional one may be empty (a connection with no asset is its own key).
 fn key_value(row: &Row, tag: &str) -> Option<String> {
-    let text = |f: &str| match row.get(f) {
-        Value::Text(s) if !s.trim().is_empty() => Some(fold(s)),
-        _ => None,
-    };
-    match tag {
-        "mac" => match row.get("mac_addresses") {
+    if tag == "mac" {
+        return match row.get("mac_addresses") {
             Value::TextList(l) => l.first().map(|m| fold(m)),
             _ => None,
-        },
-        "name+joined_on" => {
-            let joined = match row.get("joined_on") {
-                Value::Date(d) => d.to_string(),
-                _ => String::new(),
-            };
-            text("name").map(|n| format!("{n}\u{1f}{joined}"))
+        };
+    }
+    let mut parts = Vec::new();
+    for name in tag.split('+') {
+        let part = match row.get(name) {
+            Value::Text(s) if !s.trim().is_empty() => Some(fold(s)),
+            Value::Ref(u) => Some(u.hyphenated().to_string()),
+            Value::Date(d) => Some(d.to_string()),
+            _ => None,
+        };
+        let required = row.kind.field(name).is_some_and(|f| f.required);
+        match part {
+            Some(p) => parts.push(p),
+            None if required || parts.is_empty() => return None,
+            None => parts.push(String::new()),
         }
-        "system+username" => Some(format!("{}\u{1f}{}", text("system")?, text("username")?)),
-        "required" => {
-            let parts: Vec<String> = row
-                .kind
-                .fields()
-                .iter()
-                .filter(|f| f.required && f.ty == FieldType::Text)
-                .map(|f| text(f.name).unwrap_or_default())
-                .collect();
-            (!parts.is_empty() && parts.iter().any(|p| !p.is_empty())).then(|| parts.join("\u{1f}"))
+    }
+    Some(parts.join("\u{1f}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::{Lang, enum_label};
+    use mamori_domain::ledger::{
+        AccountHolder, AccountStatus, AssetKind, Criticality, RemoteMethod, SecurityDisclosure,
+    };
+
+    #[test]
+    fn every_exported_label_reads_back() {
+        let codes: Vec<(RecordKind, &str, Vec<&str>)> = vec![
+            (RecordKind::Assets, "kind", AssetKind::ALL.iter().map(|v| v.as_str()).collect()),
+            (RecordKind::Assets, "criticality", Criticality::ALL.iter().map(|v| v.as_str()).collect()),
+            (RecordKind::Accounts, "holder", AccountHolder::ALL.iter().map(|v| v.as_str()).collect()),
+            (RecordKind::Accounts, "status", AccountStatus::ALL.iter().map(|v| v.as_str()).collect()),
+            (RecordKind::RemoteMaintenance, "method", RemoteMethod::ALL.iter().map(|v| v.as_str()).collect()),
+            (RecordKind::MdsSds, "document", SecurityDisclosure::ALL.iter().map(|v| v.as_str()).collect()),
+        ];
+        for (kind, field, values) in codes {
+            for code in values {
+                for lang in [Lang::Ja, Lang::En] {
+                    let label = enum_label(kind, field, code, lang).unwrap();
+                    let back = match choice(kind, field) {
+                        Some(dict) => lookup_choice(dict, label),
+                        None => parse_asset_kind(label).ok().map(|k| k.as_str()),
+                    };
+                    assert_eq!(back, Some(code), "{kind}.{field}: {label}");
+                }
+            }
         }
-        f => text(f),
+    }
+
+    #[test]
+    fn choice_labels_are_in_key_form() {
+        for kind in RecordKind::ALL {
+            for field in kind.fields() {
+                for (_, labels) in choice(kind, field.name).unwrap_or(&[]) {
+                    for l in *labels {
+                        assert_eq!(crate::header::keys(l).0, *l, "{kind}.{}: {l}", field.name);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn timestamps_with_a_clock_time_are_jst() {
+        let t = timestamp(&Cell::Text("2026/4/1 9:30".into())).unwrap();
+        assert_eq!(t, time::macros::datetime!(2026-04-01 00:30 UTC));
+        let t = timestamp(&Cell::Text("２０２６－０４－０１ ０９：３０：１５".into())).unwrap();
+        assert_eq!(t, time::macros::datetime!(2026-04-01 00:30:15 UTC));
+        let t = timestamp(&Cell::Text("令和8年4月1日".into())).unwrap();
+        assert_eq!(t, time::macros::datetime!(2026-03-31 15:00 UTC));
+        assert!(timestamp(&Cell::Text("2026/4/1 25:00".into())).is_err());
+        assert_eq!(clock_time("9:30"), Time::from_hms(9, 30, 0).ok());
+        assert_eq!(clock_time("9"), None);
+        assert_eq!(clock_time("9:30:1:2"), None);
+    }
+
+    #[test]
+    fn keys_of_the_new_ledgers() {
+        let (a, v) = (RecordId::new(), RecordId::new());
+        let mut sw = Row::new(RecordKind::Software, RecordId::new());
+        sw.set("asset_id", Value::Ref(a.0)).set("name", Value::Text("Acrobat Reader".into()));
+        assert_eq!(natural_key(&sw), Some(("asset_id+name", format!("{a}\u{1f}acrobat reader"))));
+        sw.set("asset_id", Value::Null);
+        assert_eq!(natural_key(&sw), None, "the asset is part of the key");
+        let mut rm = Row::new(RecordKind::RemoteMaintenance, RecordId::new());
+        rm.set("vendor_id", Value::Ref(v.0)).set("method", Value::Text("vpn".into()));
+        assert_eq!(natural_key(&rm), Some(("vendor_id+asset_id+method", format!("{v}\u{1f}\u{1f}vpn"))));
+        let mut m = Row::new(RecordKind::MdsSds, RecordId::new());
+        m.set("system", Value::Text("電子カルテ".into())).set("document", Value::Text("mds".into()));
+        assert_eq!(natural_key(&m), Some(("system+document+vendor_id", "電子カルテ\u{1f}mds\u{1f}".into())));
     }
 }

@@ -111,7 +111,7 @@ impl Attachment {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct WriteSummary {
     pub created: u64,
     pub updated: u64,

@@ -7,6 +7,7 @@
 pub mod api;
 mod csrf;
 mod headers;
+pub mod ledger_io;
 pub mod openapi;
 pub mod pages;
 pub mod routes;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     pub sessions: SessionPolicy,
     pub throttle: Arc<Throttle>,
+    /// Ledger files between upload and commit.
+    pub uploads: Arc<pages::ledger_import::Uploads>,
 }
 
 impl AppState {
@@ -51,6 +54,7 @@ impl AppState {
             secure_cookies,
             sessions: SessionPolicy::default(),
             throttle: Arc::new(Throttle::default()),
+            uploads: Arc::default(),
         }
     }
 }

@@ -91,6 +91,46 @@ pub fn table() -> Vec<Route> {
         // one institution
         r(M::GET, "/i/{inst}", Institution(P::ViewDashboard), get(pages::dashboard::show)),
         r(M::GET, "/i/{inst}/ledgers/{kind}", Institution(P::ViewData), get(pages::ledgers::list)),
+        r(M::POST, "/i/{inst}/ledgers/{kind}", Institution(P::EditData), post(pages::ledgers::create)),
+        r(M::GET, "/i/{inst}/ledgers/{kind}/new", Institution(P::EditData), get(pages::ledgers::new_form)),
+        r(M::GET, "/i/{inst}/ledgers/{kind}/export", Institution(P::ViewData), get(pages::ledgers::export_file)),
+        r(M::GET, "/i/{inst}/ledgers/{kind}/template", Institution(P::ViewData), get(pages::ledgers::template_file)),
+        r(M::GET, "/i/{inst}/ledgers/{kind}/import", Institution(P::EditData), get(pages::ledger_import::form)),
+        r(
+            M::POST,
+            "/i/{inst}/ledgers/{kind}/import",
+            Institution(P::EditData),
+            post(pages::ledger_import::upload).layer(upload_limit()),
+        ),
+        r(
+            M::GET,
+            "/i/{inst}/ledgers/{kind}/import/{upload}",
+            Institution(P::EditData),
+            get(pages::ledger_import::preview),
+        ),
+        r(
+            M::POST,
+            "/i/{inst}/ledgers/{kind}/import/{upload}/mapping",
+            Institution(P::EditData),
+            post(pages::ledger_import::mapping),
+        ),
+        r(
+            M::POST,
+            "/i/{inst}/ledgers/{kind}/import/{upload}/commit",
+            Institution(P::EditData),
+            post(pages::ledger_import::commit),
+        ),
+        r(M::GET, "/i/{inst}/ledgers/{kind}/{id}", Institution(P::ViewData), get(pages::ledgers::show)),
+        r(M::POST, "/i/{inst}/ledgers/{kind}/{id}", Institution(P::EditData), post(pages::ledgers::update)),
+        r(M::GET, "/i/{inst}/ledgers/{kind}/{id}/edit", Institution(P::EditData), get(pages::ledgers::edit_form)),
+        r(M::POST, "/i/{inst}/ledgers/{kind}/{id}/delete", Institution(P::EditData), post(pages::ledgers::delete)),
+        r(
+            M::POST,
+            "/i/{inst}/ledgers/{kind}/{id}/attachment",
+            Institution(P::EditData),
+            post(pages::ledgers::attach).layer(upload_limit()),
+        ),
+        r(M::GET, "/i/{inst}/evidence/{id}/file", Institution(P::ViewData), get(pages::ledgers::attachment)),
         r(M::GET, "/i/{inst}/jobs", Institution(P::ViewJobs), get(pages::jobs::list)),
         r(M::GET, "/i/{inst}/jobs/rows", Institution(P::ViewJobs), get(pages::jobs::rows)),
         r(M::POST, "/i/{inst}/jobs/{job}/cancel", Institution(P::CancelJobs), post(pages::jobs::cancel)),
@@ -107,6 +147,11 @@ pub fn table() -> Vec<Route> {
         r(M::POST, "/api/v1/jobs/{id}/cancel", Api(None), post(api::cancel_job)),
         r(M::GET, "/api/v1/institutions/{inst}/audit", Api(Some(P::ViewAudit)), get(api::audit_events)),
     ]
+}
+
+/// Uploads (ledger files, attached documents) may be larger than axum's 2 MB default.
+fn upload_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(pages::ledger_import::MAX_UPLOAD_BYTES + 64 * 1024)
 }
 
 /// Builds the router from [`table`], each route behind its access check.

@@ -2,7 +2,10 @@
 //! generated here and read back through the public API.
 
 mod csv_files;
+mod demo;
+mod kinds;
 mod malformed;
+mod mapping;
 mod never_panics;
 mod plan;
 mod xlsx;

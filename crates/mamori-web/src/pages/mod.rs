@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod dashboard;
 pub mod jobs;
+pub mod ledger_import;
 pub mod ledgers;
 pub mod login;
 pub mod profile;
@@ -137,6 +138,25 @@ fn message(lang: Lang, status: StatusCode, heading: &str, body: &str) -> Respons
     };
     let mut res = render(&t);
     *res.status_mut() = status;
+    res
+}
+
+/// A message inside the logged-in layout (e.g. why an export could not be made).
+pub async fn message_page(
+    state: &AppState,
+    auth: &Auth,
+    lang: Lang,
+    inst: Option<InstitutionId>,
+    body: &str,
+) -> Response {
+    let t = MessagePage {
+        page: Page::for_user(state, auth, lang, "web-error-title", inst).await,
+        body: body.to_owned(),
+        link: inst.map_or_else(|| "/".to_owned(), |i| format!("/i/{i}")),
+        link_label: lang.t("web-back-to-top"),
+    };
+    let mut res = render(&t);
+    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     res
 }
 

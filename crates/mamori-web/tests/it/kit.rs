@@ -244,6 +244,40 @@ impl Client {
         self.take(res)
     }
 
+    /// A multipart upload as htmx sends it: the CSRF token in its header, same-origin.
+    pub fn post_multipart(&mut self, path: &str, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Resp {
+        let boundary = format!("----mamori{}", uuid::Uuid::now_v7().simple());
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+            );
+        }
+        if let Some((name, bytes)) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let csrf = self.csrf.clone().unwrap_or_default();
+        let res = Self::agent()
+            .post(format!("{}{path}", self.base))
+            .header("Cookie", self.cookie_header())
+            .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+            .header("X-CSRF-Token", csrf)
+            .header("HX-Request", "true")
+            .header("Origin", self.base.clone())
+            .header("Sec-Fetch-Site", "same-origin")
+            .send(&body[..])
+            .unwrap();
+        self.take(res)
+    }
+
     /// The password step; keeps the pre-session CSRF token from the login page.
     pub fn login_password(&mut self, login: &str, password: &str) -> Resp {
         let page = self.get("/login");

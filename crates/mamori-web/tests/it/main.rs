@@ -3,5 +3,6 @@
 //! TOTP replay, and tenant isolation through UI and API on SQLite and PostgreSQL.
 
 mod kit;
+mod ledgers;
 mod matrix;
 mod security;

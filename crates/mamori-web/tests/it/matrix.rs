@@ -61,6 +61,7 @@ fn every_route_checks_every_role() {
             ("{file}", "mamori.css".to_owned()),
             ("{lang}", "en".to_owned()),
             ("{kind}", "assets".to_owned()),
+            ("{upload}", "no-such-upload".to_owned()),
         ] {
             out = out.replace(param, &value);
         }

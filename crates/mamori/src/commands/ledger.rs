@@ -8,7 +8,9 @@ use crate::output;
 use mamori_domain::InstitutionId;
 use mamori_domain::record::{RecordKind, Row};
 use mamori_ledger::export::{self, CsvEncoding, ExportError};
+use mamori_ledger::plan::PlanOptions;
 use mamori_store::{RecordQuery, Scope, Store};
+use mamori_web::ledger_io;
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
@@ -35,23 +37,6 @@ async fn scope(store: &dyn Store, institution: Option<&str>) -> anyhow::Result<S
         },
     };
     Ok(store.scope(id).await?)
-}
-
-/// Names of the records `kind` refers to, so references show as names rather than ids.
-async fn reference_names(
-    store: &dyn Store,
-    scope: &Scope,
-    kind: RecordKind,
-) -> anyhow::Result<HashMap<uuid::Uuid, String>> {
-    let mut names = HashMap::new();
-    for k in export::referenced_kinds(kind) {
-        for row in store.list_rows(scope, k, &RecordQuery::default()).await? {
-            if let Some(name) = export::display_name(&row) {
-                names.insert(row.id.0, name);
-            }
-        }
-    }
-    Ok(names)
 }
 
 fn csv_encoding(e: CsvEncodingArg) -> CsvEncoding {
@@ -103,59 +88,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     result.map_err(fail)
 }
 
-/// The tables a ledger refers to, by the `refers_to` name of its fields.
-const REFERENCE_TABLES: [(RecordKind, &str); 5] = [
-    (RecordKind::Sites, "sites"),
-    (RecordKind::Segments, "network_segments"),
-    (RecordKind::Vendors, "vendors"),
-    (RecordKind::Assets, "assets"),
-    (RecordKind::Staff, "persons"),
-];
-
-/// One problem of the dry run as a line a clinic manager can act on.
-fn problem_line(ctx: &Ctx, kind: RecordKind, p: &mamori_ledger::plan::Problem) -> String {
-    let lang = export_lang(ctx);
-    let column = match (p.column, p.field) {
-        (Some(c), Some(f)) => format!("{}列（{}）", column_letter(c), export::column_title(kind, f, lang)),
-        (Some(c), None) => format!("{}列", column_letter(c)),
-        (None, Some(f)) => export::column_title(kind, f, lang),
-        (None, None) => String::new(),
-    };
-    let what = ctx
-        .lang
-        .try_t(&format!("import-problem-{}", p.code))
-        .unwrap_or_else(|| ctx.ta("import-problem-other", &[("code", p.code.into())]));
-    let level = ctx.t(match p.level {
-        mamori_ledger::plan::Level::Error => "import-level-error",
-        mamori_ledger::plan::Level::Warning => "import-level-warning",
-    });
-    let value = p.value.as_deref().map(|v| format!("「{v}」")).unwrap_or_default();
-    ctx.ta(
-        "import-problem-line",
-        &[
-            ("level", level.into()),
-            ("sheet", p.sheet.clone().into()),
-            ("row", p.row.into()),
-            ("column", column.into()),
-            ("what", format!("{what}{value}").into()),
-        ],
-    )
-}
-
-/// Excel's column letters: 0 → A, 26 → AA.
-fn column_letter(mut c: usize) -> String {
-    let mut out = Vec::new();
-    loop {
-        out.push(b'A' + (c % 26) as u8);
-        if c < 26 {
-            break;
-        }
-        c = c / 26 - 1;
-    }
-    out.reverse();
-    String::from_utf8(out).expect("ASCII letters")
-}
-
 async fn import(
     ctx: &Ctx,
     file: &Path,
@@ -177,16 +109,10 @@ async fn import(
         .map_err(|e| CliError::ImportUnreadable { code: e.code(), row: e.row() })?;
     let store = ctx.open().await?;
     let scope = scope(&*store, institution).await?;
-    let existing = store.list_rows(&scope, kind, &RecordQuery::default()).await?;
-    let mut refs = mamori_ledger::plan::References::new();
-    for (k, table) in REFERENCE_TABLES {
-        for row in store.list_rows(&scope, k, &RecordQuery::default()).await? {
-            if let Some(name) = export::display_name(&row) {
-                refs.add(table, &name, row.id);
-            }
-        }
-    }
-    let plan = mamori_ledger::plan::plan(&sheets, kind, &existing, &refs)
+    let (existing, refs) = ledger_io::import_context(&*store, &scope, kind).await?;
+    // The column mapping saved in the web UI applies here too.
+    let options = PlanOptions { overrides: ledger_io::saved_mapping(&*store, &scope, kind).await?, sheet: None };
+    let plan = mamori_ledger::plan::plan_with(&sheets, kind, &existing, &refs, &options)
         .map_err(|_| CliError::ImportNoHeader { ledger: export::ledger_title(kind, export_lang(ctx)).to_owned() })?;
     let (create, update, unchanged) = plan.counts();
     println!(
@@ -205,11 +131,14 @@ async fn import(
     for (col, title) in &plan.unmapped {
         println!(
             "{}",
-            ctx.ta("import-unmapped", &[("column", column_letter(*col).into()), ("title", title.clone().into())])
+            ctx.ta(
+                "import-unmapped",
+                &[("column", ledger_io::column_letter(*col).into()), ("title", title.clone().into())]
+            )
         );
     }
     for p in &plan.problems {
-        println!("{}", problem_line(ctx, kind, p));
+        println!("{}", ledger_io::problem_line(ctx.lang, kind, p));
     }
     if plan.has_errors() {
         return Err(CliError::ImportHasErrors {
@@ -222,30 +151,11 @@ async fn import(
         return Ok(ExitCode::SUCCESS);
     }
     // One transaction, run as a job: all rows or none, with progress.
-    let rows = plan.rows_to_write();
-    let total = rows.len() as u64;
     let runner = mamori_jobs::JobRunner::new(store.clone());
-    let job = mamori_domain::job::Job::new(
-        Some(scope.institution()),
-        "ledger-import",
-        serde_json::json!({"kind": kind.as_str(), "file": name, "rows": total}),
-        &ctx.actor,
-    );
-    let job_store = store.clone();
-    let actor = ctx.actor.clone();
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let seen = done.clone();
-    let handle = runner
-        .spawn(job, move |jc| async move {
-            let summary = job_store
-                .put_rows(&scope, &rows, &actor, &|n| {
-                    seen.store(n, std::sync::atomic::Ordering::Relaxed);
-                    jc.set_progress(n, Some(total));
-                })
-                .await?;
-            serde_json::to_value(summary).map_err(|e| mamori_jobs::JobError::Failed(e.to_string()))
-        })
-        .await?;
+    let run =
+        ledger_io::run_import(&runner, store.clone(), scope, kind, plan.rows_to_write(), &name, &bytes, &ctx.actor)
+            .await?;
+    let (handle, done, total) = (run.handle, run.done, run.total);
     let bar = output::progress_bar(Some(total));
     let wait = handle.wait();
     tokio::pin!(wait);
@@ -289,7 +199,7 @@ pub async fn run(ctx: &Ctx, cmd: LedgerCommand) -> anyhow::Result<ExitCode> {
             } else if rows.is_empty() {
                 println!("{}", ctx.ta("ledger-none", &[("ledger", export::ledger_title(kind, lang).into())]));
             } else {
-                let names = reference_names(&*store, &scope, kind).await?;
+                let names = ledger_io::reference_names(&*store, &scope, kind).await?;
                 let fields = export::summary_fields(kind);
                 let header: Vec<String> = fields.iter().map(|f| export::column_title(kind, f, lang)).collect();
                 let table: Vec<Vec<String>> = rows
@@ -312,7 +222,7 @@ pub async fn run(ctx: &Ctx, cmd: LedgerCommand) -> anyhow::Result<ExitCode> {
             let store = ctx.open().await?;
             let scope = scope(&*store, institution.as_deref()).await?;
             let rows = store.list_rows(&scope, kind, &RecordQuery::default()).await?;
-            let names = reference_names(&*store, &scope, kind).await?;
+            let names = ledger_io::reference_names(&*store, &scope, kind).await?;
             let bytes = file_bytes(kind, &rows, &names, lang, format, encoding)?;
             write_atomically(&output, &bytes)?;
             // Data leaving mamori is a security-relevant action: it goes in the audit log.
