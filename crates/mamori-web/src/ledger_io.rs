@@ -6,11 +6,12 @@
 use mamori_domain::InstitutionId;
 use mamori_domain::audit::AuditDraft;
 use mamori_domain::job::Job;
-use mamori_domain::record::{RecordKind, Row};
+use mamori_domain::record::{Field, FieldType, RecordKind, Row, Value};
 use mamori_i18n::{Arg, Lang};
 use mamori_jobs::{JobError, JobHandle, JobRunner};
 use mamori_ledger::export;
 use mamori_ledger::header::MappingOverrides;
+use mamori_ledger::normalize;
 use mamori_ledger::plan::{Level, Problem, References};
 use mamori_ledger::read::ReadError;
 use mamori_store::{RecordQuery, Scope, Store, StoreError};
@@ -165,6 +166,94 @@ pub fn read_error_text(lang: Lang, e: &ReadError) -> String {
         Some(row) => lang.ta("err-import-unreadable-row", &[("what", what.into()), ("row", Arg::from(row))]),
         None => lang.ta("err-import-unreadable", &[("what", what.into())]),
     }
+}
+
+/// Japan Standard Time, in which people type dates and times.
+pub fn jst() -> time::UtcOffset {
+    time::UtcOffset::from_hms(9, 0, 0).expect("valid offset")
+}
+
+/// A stored value as a person types it (the web form, `mamori ledger set`).
+pub fn field_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Text(s) => s.clone(),
+        Value::Int(i) => i.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Date(d) => d.to_string(),
+        Value::Timestamp(t) => {
+            let t = t.to_offset(jst());
+            format!("{:04}-{:02}-{:02}T{:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+        }
+        Value::Ref(u) => u.to_string(),
+        Value::TextList(l) => l.join("\n"),
+    }
+}
+
+/// What a person typed for one field (the web form, `mamori ledger set`), as a value of the
+/// field's type: full-width digits, 和暦 dates, yes/no words and MAC notations are read as
+/// the import reads them. Errors are import problem codes.
+pub fn parse_field_text(kind: RecordKind, f: &Field, raw: &str) -> Result<Value, &'static str> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(Value::Null);
+    }
+    Ok(match f.ty {
+        FieldType::Text => Value::Text(raw.replace("\r\n", "\n")),
+        FieldType::Int => Value::Int(normalize::parse_int(raw).map_err(|e| e.code())?),
+        FieldType::Bool => match raw {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            other => Value::Bool(normalize::parse_bool(other).map_err(|e| e.code())?),
+        },
+        FieldType::Date => Value::Date(normalize::parse_date_text(raw).map_err(|e| e.code())?),
+        FieldType::Timestamp => {
+            let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+            let local = time::PrimitiveDateTime::parse(raw, format).map_err(|_| "date-unrecognised")?;
+            Value::Timestamp(mamori_domain::time_fmt::canonical(local.assume_offset(jst())))
+        }
+        FieldType::Ref => Value::Ref(raw.parse::<uuid::Uuid>().map_err(|_| "unknown-reference")?),
+        FieldType::TextList => {
+            let items = raw.split(['\n', ',', '、']).map(normalize::text).filter(|s| !s.is_empty());
+            let list: Vec<String> = match (kind, f.name) {
+                (RecordKind::Assets, "ip_addresses") => items
+                    .map(|s| {
+                        normalize::parse_ips(&s).map(|ips| ips.iter().map(|ip| ip.to_string()).collect::<Vec<_>>())
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| e.code())?
+                    .concat(),
+                (RecordKind::Assets, "mac_addresses") => {
+                    items.map(|s| normalize::parse_mac(&s)).collect::<Result<_, _>>().map_err(|e| e.code())?
+                }
+                _ => items.collect(),
+            };
+            Value::TextList(list)
+        }
+    })
+}
+
+/// Loads a fictional institution (`mamori demo`, the administrator's page): created with the
+/// demo flag, so every page of it says 【デモ】, and its ledgers written in one audited batch.
+pub async fn load_demo(
+    store: &dyn Store,
+    which: mamori_ledger::demo::DemoInstitution,
+    actor: &str,
+) -> Result<(mamori_domain::institution::Institution, mamori_store::WriteSummary), StoreError> {
+    use mamori_domain::institution::{Institution, InstitutionKind};
+    use mamori_ledger::demo::{DemoInstitution, demo};
+    let data = demo(which).with_fresh_ids();
+    let kind = match which {
+        DemoInstitution::Clinic => InstitutionKind::Clinic,
+        DemoInstitution::Hospital => InstitutionKind::Hospital,
+    };
+    // The demo flag marks it on every page and list; the name need not say it again.
+    let name = data.institution_name.trim_start_matches("【デモ】");
+    let mut institution = Institution::new(name, kind)?;
+    institution.demo = true;
+    let scope = store.create_institution(&institution, actor).await?;
+    let summary = store.put_rows(&scope, &data.rows, actor, &|_| {}).await?;
+    Ok((institution, summary))
 }
 
 /// A committed import, running.

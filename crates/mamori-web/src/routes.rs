@@ -79,6 +79,7 @@ pub fn table() -> Vec<Route> {
         // the installation administrator
         r(M::GET, "/admin/institutions", InstallationAdmin, get(pages::admin::institutions)),
         r(M::POST, "/admin/institutions", InstallationAdmin, post(pages::admin::institution_create)),
+        r(M::POST, "/admin/demo", InstallationAdmin, post(pages::admin::demo_load)),
         r(M::GET, "/admin/users", InstallationAdmin, get(pages::admin::users)),
         r(M::POST, "/admin/users", InstallationAdmin, post(pages::admin::user_create)),
         r(M::POST, "/admin/users/{user}/disable", InstallationAdmin, post(pages::admin::user_disable)),

@@ -45,6 +45,17 @@ pub enum Command {
     Token(TokenCommand),
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    Demo {
+        #[arg(long = "which", value_enum, default_value = "all")]
+        which: DemoArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DemoArg {
+    Clinic,
+    Hospital,
+    All,
 }
 
 #[derive(Debug, Args)]
@@ -186,6 +197,37 @@ pub enum LedgerCommand {
         institution: Option<String>,
         #[arg(long)]
         json: bool,
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long)]
+        sort: Option<String>,
+        #[arg(long)]
+        desc: bool,
+    },
+    Show {
+        record: String,
+        #[command(flatten)]
+        kind: LedgerKindArg,
+        #[arg(long)]
+        institution: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    Set {
+        record: String,
+        #[command(flatten)]
+        kind: LedgerKindArg,
+        #[arg(long)]
+        institution: Option<String>,
+        #[arg(required = true, value_name = "FIELD=VALUE")]
+        values: Vec<String>,
+    },
+    Delete {
+        record: String,
+        #[command(flatten)]
+        kind: LedgerKindArg,
+        #[arg(long)]
+        institution: Option<String>,
     },
     Export {
         #[command(flatten)]

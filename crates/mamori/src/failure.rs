@@ -40,6 +40,12 @@ pub enum CliError {
     Export { reason: String },
     #[error("cannot write {path}: {reason}")]
     WriteFile { path: String, reason: String },
+    #[error("{value} is not FIELD=VALUE")]
+    BadAssignment { value: String },
+    #[error("{ledger} has no field {field}")]
+    UnknownField { ledger: String, field: String },
+    #[error("{field}: {code}")]
+    BadFieldValue { field: String, value: String, code: &'static str },
 }
 
 pub fn exit_code(e: &anyhow::Error) -> ExitCode {
@@ -151,6 +157,18 @@ fn cli_message(e: &CliError, lang: Lang) -> String {
         CliError::NotRepresentable { row, column, character } => lang.ta(
             "err-not-representable",
             &[("row", (*row).into()), ("column", column.into()), ("char", character.to_string().into())],
+        ),
+        CliError::BadAssignment { value } => lang.ta("err-bad-assignment", &[("value", value.into())]),
+        CliError::UnknownField { ledger, field } => {
+            lang.ta("err-unknown-field", &[("ledger", ledger.into()), ("field", field.into())])
+        }
+        CliError::BadFieldValue { field, value, code } => lang.ta(
+            "err-bad-field-value",
+            &[
+                ("field", field.into()),
+                ("value", value.into()),
+                ("what", lang.try_t(&format!("import-problem-{code}")).unwrap_or_else(|| (*code).to_owned()).into()),
+            ],
         ),
         CliError::Export { reason } => lang.ta("err-export", &[("reason", reason.into())]),
         CliError::WriteFile { path, reason } => {

@@ -525,3 +525,29 @@ import-web-action-unchanged = unchanged
 audit-action-record-create = created
 audit-action-record-update = changed
 audit-action-record-delete = deleted
+col-details = Details
+col-field = Field
+col-value = Value
+ledger-history = History:
+ledger-updated = Updated.
+ledger-unchanged = Nothing changed.
+ledger-deleted = Deleted.
+err-bad-assignment = "{ $value }" is not FIELD=VALUE (e.g. location=Server room).
+err-unknown-field = { $ledger } has no field "{ $field }".
+err-bad-field-value = { $field } "{ $value }": { $what }
+demo-loaded = Loaded the demo "{ $name }" (ID { $id }, { $records } records). Screens and files mark it as demo.
+cli-demo = Loads demo data (a full set of ledgers) for a fictional clinic and hospital
+cli-arg-which = Which demo (clinic, hospital, all)
+cli-ledger-show = Shows one ledger record with every field and its history
+cli-ledger-set = Changes fields of one ledger record (give FIELD=VALUE pairs)
+cli-ledger-delete = Deletes one ledger record
+cli-arg-record = The record's ID (see ledger list --json)
+cli-arg-values = Fields and values to change (e.g. location="Server room" maintenance_until=2027-03-31); an empty value clears the field
+cli-arg-search = Only records containing this text
+cli-arg-sort = Field to sort by (e.g. name)
+cli-arg-desc = Sort in descending order
+web-demo-banner = This is demo data: a fictional institution, people and devices.
+institutions-demo = Demo data
+institutions-demo-hint = Adds a fictional clinic or hospital with a full set of ledgers, to see how mamori looks. Every page of it is marked as demo.
+institutions-demo-load = Load the demo
+institutions-error-demo = Choose which demo to load.

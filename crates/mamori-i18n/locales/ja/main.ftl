@@ -525,3 +525,29 @@ import-web-action-unchanged = 変更なし
 audit-action-record-create = 登録
 audit-action-record-update = 変更
 audit-action-record-delete = 削除
+col-details = 内容
+col-field = 項目
+col-value = 値
+ledger-history = 変更履歴:
+ledger-updated = 更新しました。
+ledger-unchanged = 変更はありませんでした。
+ledger-deleted = 削除しました。
+err-bad-assignment = 「{ $value }」は 項目=値 の形ではありません（例: location=2階 サーバ室）。
+err-unknown-field = { $ledger }に項目「{ $field }」はありません。
+err-bad-field-value = { $field }の値「{ $value }」: { $what }
+demo-loaded = デモデータ「{ $name }」を登録しました（ID { $id }、{ $records } 件）。画面とファイルには【デモ】と表示されます。
+cli-demo = 架空の診療所と病院のデモデータ（台帳一式）を登録します
+cli-arg-which = 登録するデモ（clinic: 診療所、hospital: 病院、all: 両方）
+cli-ledger-show = 台帳の1件を、すべての項目と変更履歴とともに表示します
+cli-ledger-set = 台帳の1件の項目を変更します（項目=値 を並べて指定）
+cli-ledger-delete = 台帳の1件を削除します
+cli-arg-record = 記録の ID（ledger list --json で確認できます）
+cli-arg-values = 変更する項目と値（例: location=2階 サーバ室 maintenance_until=令和9年3月31日）。値を空にすると空欄になります
+cli-arg-search = この文字を含む記録だけを表示します
+cli-arg-sort = 並べ替える項目（例: name）
+cli-arg-desc = 降順に並べます
+web-demo-banner = これはデモデータです。架空の医療機関・人物・機器で、実在のものではありません。
+institutions-demo = デモデータ
+institutions-demo-hint = 架空の診療所または病院を、台帳一式とともに登録します。画面の見え方を確かめるためのもので、どの画面にも【デモ】と表示されます。
+institutions-demo-load = デモを登録する
+institutions-error-demo = デモの種類を選んでください。

@@ -59,6 +59,26 @@ pub async fn institutions(
     show_institutions(&state, &auth, lang_from_headers(&headers), vec![]).await
 }
 
+/// Loads the fictional clinic or hospital, marked 【デモ】 on every page.
+pub async fn demo_load(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    use mamori_ledger::demo::DemoInstitution;
+    let lang = lang_from_headers(&headers);
+    let which = match field(&f, "which") {
+        "clinic" => DemoInstitution::Clinic,
+        "hospital" => DemoInstitution::Hospital,
+        _ => return show_institutions(&state, &auth, lang, vec![lang.t("institutions-error-demo")]).await,
+    };
+    match crate::ledger_io::load_demo(&*state.store, which, &format!("user:{}", auth.user.id)).await {
+        Ok((inst, _)) => Redirect::to(&format!("/i/{}", inst.id)).into_response(),
+        Err(e) => server_error(lang, &e),
+    }
+}
+
 pub async fn institution_create(
     State(state): State<AppState>,
     headers: HeaderMap,

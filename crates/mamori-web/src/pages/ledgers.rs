@@ -16,11 +16,10 @@ use mamori_domain::audit::{AuditDraft, AuditEvent};
 use mamori_domain::auth::Permission;
 use mamori_domain::evidence::{Evidence, classify_upload};
 use mamori_domain::ledger::{check_row, choices};
-use mamori_domain::record::{Field, FieldType, RecordError, RecordKind, Row, Value};
+use mamori_domain::record::{FieldType, RecordError, RecordKind, Row, Value};
 use mamori_domain::{EvidenceId, RecordId};
 use mamori_i18n::{Arg, Lang};
 use mamori_ledger::export::{self, CsvEncoding};
-use mamori_ledger::normalize;
 use mamori_store::{Attachment, MAX_ATTACHMENT_BYTES, RecordQuery, Scope, StoreError};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -413,27 +412,6 @@ async fn reference_choices(
     Ok(out)
 }
 
-fn jst() -> time::UtcOffset {
-    time::UtcOffset::from_hms(9, 0, 0).expect("valid offset")
-}
-
-/// A stored value as the form shows it.
-fn form_value(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::Text(s) => s.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Date(d) => d.to_string(),
-        Value::Timestamp(t) => {
-            let t = t.to_offset(jst());
-            format!("{:04}-{:02}-{:02}T{:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
-        }
-        Value::Ref(u) => u.to_string(),
-        Value::TextList(l) => l.join("\n"),
-    }
-}
-
 fn inputs(
     lang: Lang,
     kind: RecordKind,
@@ -500,47 +478,6 @@ fn inputs(
         .collect()
 }
 
-/// The form's text for one field, as a value of the field's type.
-fn parse_field(kind: RecordKind, f: &Field, raw: &str) -> Result<Value, &'static str> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(Value::Null);
-    }
-    Ok(match f.ty {
-        FieldType::Text => Value::Text(raw.replace("\r\n", "\n")),
-        FieldType::Int => Value::Int(normalize::parse_int(raw).map_err(|e| e.code())?),
-        FieldType::Bool => match raw {
-            "true" => Value::Bool(true),
-            "false" => Value::Bool(false),
-            other => Value::Bool(normalize::parse_bool(other).map_err(|e| e.code())?),
-        },
-        FieldType::Date => Value::Date(normalize::parse_date_text(raw).map_err(|e| e.code())?),
-        FieldType::Timestamp => {
-            let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-            let local = time::PrimitiveDateTime::parse(raw, format).map_err(|_| "date-unrecognised")?;
-            Value::Timestamp(mamori_domain::time_fmt::canonical(local.assume_offset(jst())))
-        }
-        FieldType::Ref => Value::Ref(raw.parse::<uuid::Uuid>().map_err(|_| "unknown-reference")?),
-        FieldType::TextList => {
-            let items = raw.split(['\n', ',', '、']).map(normalize::text).filter(|s| !s.is_empty());
-            let list: Vec<String> = match (kind, f.name) {
-                (RecordKind::Assets, "ip_addresses") => items
-                    .map(|s| {
-                        normalize::parse_ips(&s).map(|ips| ips.iter().map(|ip| ip.to_string()).collect::<Vec<_>>())
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| e.code())?
-                    .concat(),
-                (RecordKind::Assets, "mac_addresses") => {
-                    items.map(|s| normalize::parse_mac(&s)).collect::<Result<_, _>>().map_err(|e| e.code())?
-                }
-                _ => items.collect(),
-            };
-            Value::TextList(list)
-        }
-    })
-}
-
 /// Reads the submitted form into `row` (fields not in the form keep their value); the
 /// problems by field, worded for the user.
 fn read_form(lang: Lang, row: &mut Row, form: &HashMap<String, String>) -> HashMap<&'static str, String> {
@@ -548,7 +485,7 @@ fn read_form(lang: Lang, row: &mut Row, form: &HashMap<String, String>) -> HashM
     let mut errors = HashMap::new();
     for f in kind.fields().iter().filter(|f| f.name != "evidence_id") {
         let raw = form.get(&format!("f_{}", f.name)).map(String::as_str).unwrap_or("");
-        match parse_field(kind, f, raw) {
+        match ledger_io::parse_field_text(kind, f, raw) {
             Ok(v) => {
                 row.set(f.name, v);
             }
@@ -571,7 +508,7 @@ fn read_form(lang: Lang, row: &mut Row, form: &HashMap<String, String>) -> HashM
 }
 
 fn form_values(row: &Row) -> HashMap<String, String> {
-    row.kind.fields().iter().map(|f| (f.name.to_owned(), form_value(row.get(f.name)))).collect()
+    row.kind.fields().iter().map(|f| (f.name.to_owned(), ledger_io::field_text(row.get(f.name)))).collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -787,7 +724,7 @@ pub async fn attach(
     }
     row.set("evidence_id", Value::Ref(evidence.id.0));
     if kind == RecordKind::MdsSds && row.get("received_on").is_null() {
-        row.set("received_on", Value::Date(mamori_domain::time_fmt::now().to_offset(jst()).date()));
+        row.set("received_on", Value::Date(mamori_domain::time_fmt::now().to_offset(ledger_io::jst()).date()));
     }
     match state.store.put_rows(&scope, &[row], &actor, &|_| {}).await {
         Ok(_) => hx_redirect(&back),

@@ -55,6 +55,8 @@ pub struct Nav {
     pub can_data: bool,
     pub can_audit: bool,
     pub can_users: bool,
+    /// The institution looked at is demo data: every page says so.
+    pub demo: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -75,6 +77,7 @@ impl Page {
         inst: Option<InstitutionId>,
     ) -> Page {
         let all = state.store.list_institutions().await.unwrap_or_default();
+        let demo = all.iter().any(|i| Some(i.id) == inst && i.demo);
         let institutions = all
             .into_iter()
             .filter(|i| auth.role_in(i.id).is_some())
@@ -89,6 +92,7 @@ impl Page {
             can_data: inst.is_some_and(|i| auth.can(i, Permission::ViewData)),
             can_audit: inst.is_some_and(|i| auth.can(i, Permission::ViewAudit)),
             can_users: inst.is_some_and(|i| auth.can(i, Permission::ManageUsers)),
+            demo,
         };
         Page { t: T(lang), csrf: auth.session.csrf_token.clone(), nav, title: lang.t(title_key) }
     }

@@ -173,6 +173,42 @@ async fn import(
     Ok(ExitCode::SUCCESS)
 }
 
+/// A record by its id.
+async fn find(store: &dyn Store, scope: &Scope, kind: RecordKind, id: &str) -> anyhow::Result<Row> {
+    let parsed = id.trim().parse::<uuid::Uuid>().map_err(|_| CliError::BadId { value: id.to_owned() })?;
+    store
+        .get_row(scope, kind, mamori_domain::RecordId(parsed))
+        .await?
+        .ok_or_else(|| mamori_store::StoreError::NotFound { what: kind.as_str(), id: id.to_owned() }.into())
+}
+
+/// `mamori demo`: fictional institutions with filled ledgers, marked as demo everywhere.
+pub async fn demo(ctx: &Ctx, which: crate::cli::DemoArg) -> anyhow::Result<ExitCode> {
+    use crate::cli::DemoArg;
+    use mamori_ledger::demo::DemoInstitution;
+    let store = ctx.open().await?;
+    let list = match which {
+        DemoArg::Clinic => vec![DemoInstitution::Clinic],
+        DemoArg::Hospital => vec![DemoInstitution::Hospital],
+        DemoArg::All => vec![DemoInstitution::Clinic, DemoInstitution::Hospital],
+    };
+    for w in list {
+        let (inst, summary) = ledger_io::load_demo(&*store, w, &ctx.actor).await?;
+        println!(
+            "{}",
+            ctx.ta(
+                "demo-loaded",
+                &[
+                    ("name", inst.name.clone().into()),
+                    ("id", inst.id.to_string().into()),
+                    ("records", summary.created.into())
+                ]
+            )
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn run(ctx: &Ctx, cmd: LedgerCommand) -> anyhow::Result<ExitCode> {
     let lang = export_lang(ctx);
     match cmd {
@@ -180,11 +216,19 @@ pub async fn run(ctx: &Ctx, cmd: LedgerCommand) -> anyhow::Result<ExitCode> {
             let kind = parse_kind(&kind.kind)?;
             return import(ctx, &file, kind, institution.as_deref(), encoding, yes).await;
         }
-        LedgerCommand::List { kind, institution, json } => {
+        LedgerCommand::List { kind, institution, json, search, sort, desc } => {
             let kind = parse_kind(&kind.kind)?;
             let store = ctx.open().await?;
             let scope = scope(&*store, institution.as_deref()).await?;
-            let rows = store.list_rows(&scope, kind, &RecordQuery::default()).await?;
+            if let Some(f) = sort.as_deref().filter(|f| kind.field(f).is_none()) {
+                return Err(CliError::UnknownField {
+                    ledger: export::ledger_title(kind, lang).into(),
+                    field: f.into(),
+                }
+                .into());
+            }
+            let query = RecordQuery { search, order_by: sort, descending: desc, ..Default::default() };
+            let rows = store.list_rows(&scope, kind, &query).await?;
             if json {
                 let out: Vec<serde_json::Value> = rows
                     .iter()
@@ -216,6 +260,82 @@ pub async fn run(ctx: &Ctx, cmd: LedgerCommand) -> anyhow::Result<ExitCode> {
                     .collect();
                 output::table(&header, &table);
             }
+        }
+        LedgerCommand::Show { record, kind, institution, json } => {
+            let kind = parse_kind(&kind.kind)?;
+            let store = ctx.open().await?;
+            let scope = scope(&*store, institution.as_deref()).await?;
+            let row = find(&*store, &scope, kind, &record).await?;
+            let history = store.object_history(&scope, kind.as_str(), &row.id.to_string(), 100).await?;
+            if json {
+                let mut m = serde_json::Map::new();
+                m.insert("id".into(), row.id.to_string().into());
+                m.extend(row.to_json());
+                let h: Vec<serde_json::Value> = history
+                    .iter()
+                    .map(|e| {
+                        serde_json::json!({
+                            "at": mamori_domain::time_fmt::format(e.at),
+                            "actor": e.actor,
+                            "action": e.action,
+                            "details": serde_json::from_str::<serde_json::Value>(&e.details).unwrap_or_default(),
+                        })
+                    })
+                    .collect();
+                output::json(&serde_json::json!({"record": m, "history": h}));
+            } else {
+                let names = ledger_io::reference_names(&*store, &scope, kind).await?;
+                let rows: Vec<Vec<String>> = kind
+                    .fields()
+                    .iter()
+                    .map(|f| {
+                        vec![
+                            export::column_title(kind, f.name, lang),
+                            export::render(kind, f, row.get(f.name), &names, lang).to_text().replace('\n', ", "),
+                        ]
+                    })
+                    .collect();
+                output::table(&[ctx.t("col-field"), ctx.t("col-value")], &rows);
+                println!();
+                println!("{}", ctx.t("ledger-history"));
+                let lines: Vec<Vec<String>> = history
+                    .iter()
+                    .map(|e| vec![super::when(e.at), e.actor.clone(), e.action.clone(), e.details.clone()])
+                    .collect();
+                output::table(
+                    &[ctx.t("col-at"), ctx.t("col-actor"), ctx.t("col-action"), ctx.t("col-details")],
+                    &lines,
+                );
+            }
+        }
+        LedgerCommand::Set { record, kind, institution, values } => {
+            let kind = parse_kind(&kind.kind)?;
+            let store = ctx.open().await?;
+            let scope = scope(&*store, institution.as_deref()).await?;
+            let mut row = find(&*store, &scope, kind, &record).await?;
+            for assignment in &values {
+                let (name, raw) =
+                    assignment.split_once('=').ok_or_else(|| CliError::BadAssignment { value: assignment.clone() })?;
+                let field = kind.field(name.trim()).filter(|f| f.name != "evidence_id").ok_or_else(|| {
+                    CliError::UnknownField { ledger: export::ledger_title(kind, lang).into(), field: name.into() }
+                })?;
+                let value = ledger_io::parse_field_text(kind, field, raw).map_err(|code| CliError::BadFieldValue {
+                    field: export::column_title(kind, field.name, lang),
+                    value: raw.into(),
+                    code,
+                })?;
+                row.set(field.name, value);
+            }
+            let summary = store.put_rows(&scope, &[row], &ctx.actor, &|_| {}).await?;
+            println!("{}", ctx.t(if summary.updated > 0 { "ledger-updated" } else { "ledger-unchanged" }));
+        }
+        LedgerCommand::Delete { record, kind, institution } => {
+            let kind = parse_kind(&kind.kind)?;
+            let store = ctx.open().await?;
+            let scope = scope(&*store, institution.as_deref()).await?;
+            let row = find(&*store, &scope, kind, &record).await?;
+            store.delete_row(&scope, kind, row.id, &ctx.actor).await?;
+            println!("{}", ctx.t("ledger-deleted"));
         }
         LedgerCommand::Export { kind, institution, format, encoding, output } => {
             let kind = parse_kind(&kind.kind)?;

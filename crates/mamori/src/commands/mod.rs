@@ -68,6 +68,7 @@ pub async fn run(cli: Cli, lang: Lang) -> anyhow::Result<ExitCode> {
         Command::Audit(c) => audit::run(&ctx, c).await,
         Command::Token(c) => token::run(&ctx, c).await,
         Command::Ledger(c) => ledger::run(&ctx, c).await,
+        Command::Demo { which } => ledger::demo(&ctx, which).await,
     }
 }
 

@@ -257,3 +257,91 @@ async fn errors_are_listed_by_row_and_column_and_nothing_is_saved() {
     assert_eq!(r.code, 1);
     assert!(r.one_error_line().contains("機器台帳の見出し行が見つかりません"), "{}", r.stderr);
 }
+
+#[tokio::test]
+async fn records_are_shown_searched_changed_and_deleted_from_the_command_line() {
+    let env = clinic().await;
+    let listed = env.ok(&["ledger", "list", "--kind", "assets", "--search", "カルテ", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(rows.len(), 1, "{}", listed.stdout);
+    let id = rows[0]["id"].as_str().unwrap().to_owned();
+    let sorted = env.ok(&["ledger", "list", "--kind", "assets", "--sort", "name", "--desc"]);
+    assert!(
+        sorted.stdout.find("電子カルテサーバ").unwrap() < sorted.stdout.find("受付PC").unwrap(),
+        "{}",
+        sorted.stdout
+    );
+    let r = env.run(&["ledger", "list", "--kind", "assets", "--sort", "colour"]);
+    assert!(r.one_error_line().contains("項目「colour」はありません"), "{}", r.stderr);
+
+    // Values are read as people type them: full-width digits, an era date.
+    let r = env.ok(&[
+        "ledger",
+        "set",
+        &id,
+        "--kind",
+        "assets",
+        "location=２階 サーバ室",
+        "maintenance_until=令和10年3月31日",
+        "ip_addresses=１９２.168.10.11",
+    ]);
+    assert!(r.stdout.contains("更新しました"), "{}", r.stdout);
+    let r = env.run(&["ledger", "set", &id, "--kind", "assets", "ip_addresses=192.168.10.300"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.one_error_line().contains("IPアドレスの値「192.168.10.300」: IP アドレスとして読み取れません"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["ledger", "set", &id, "--kind", "assets", "colour=red"]);
+    assert!(r.one_error_line().contains("項目「colour」はありません"), "{}", r.stderr);
+    let r = env.run(&["ledger", "set", &id, "--kind", "assets", "just-text"]);
+    assert!(r.one_error_line().contains("項目=値"), "{}", r.stderr);
+
+    let shown = env.ok(&["ledger", "show", &id, "--kind", "assets", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(v["record"]["maintenance_until"], "2028-03-31");
+    assert_eq!(v["record"]["ip_addresses"], serde_json::json!(["192.168.10.11"]));
+    let actions: Vec<&str> = v["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["record.update", "record.create"], "only the good change was saved");
+    let text = env.ok(&["ledger", "show", &id, "--kind", "assets"]);
+    assert!(text.stdout.contains("２階 サーバ室") && text.stdout.contains("変更履歴"), "{}", text.stdout);
+
+    // The vendor is referenced by the server: refused, one line; the server itself goes.
+    let vendors: Vec<serde_json::Value> =
+        serde_json::from_str(&env.ok(&["ledger", "list", "--kind", "vendors", "--json"]).stdout).unwrap();
+    let r = env.run(&["ledger", "delete", vendors[0]["id"].as_str().unwrap(), "--kind", "vendors"]);
+    assert_eq!(r.code, 1);
+    assert!(r.one_error_line().contains("参照されているため削除できません"), "{}", r.stderr);
+    env.ok(&["ledger", "delete", &id, "--kind", "assets"]);
+    let r = env.run(&["ledger", "show", &id, "--kind", "assets"]);
+    assert!(r.one_error_line().contains("見つかりません"), "{}", r.stderr);
+}
+
+#[tokio::test]
+async fn the_demo_loads_two_marked_institutions_with_filled_ledgers() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    let r = env.ok(&["demo"]);
+    assert!(r.stdout.contains("みまもり内科クリニック") && r.stdout.contains("みまもり記念病院"), "{}", r.stdout);
+    let list: Vec<serde_json::Value> =
+        serde_json::from_str(&env.ok(&["institution", "list", "--json"]).stdout).unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().all(|i| i["demo"] == true), "{list:?}");
+    let text = env.ok(&["institution", "list"]);
+    assert_eq!(text.stdout.matches("【デモ】").count(), 2, "marked once each: {}", text.stdout);
+    for inst in &list {
+        let id = inst["id"].as_str().unwrap();
+        for kind in ["assets", "staff", "accounts", "vendors", "contracts", "remote-maintenance", "mds-sds", "segments"]
+        {
+            let rows: Vec<serde_json::Value> = serde_json::from_str(
+                &env.ok(&["ledger", "list", "--kind", kind, "--institution", id, "--json"]).stdout,
+            )
+            .unwrap();
+            assert!(!rows.is_empty(), "{kind} of {}", inst["name"]);
+            assert!(rows.iter().all(|r| r["notes"].as_str().unwrap_or("").contains("デモデータ")), "{kind}");
+        }
+    }
+    let r = env.ok(&["audit", "verify"]);
+    assert_eq!(r.code, 0);
+}
