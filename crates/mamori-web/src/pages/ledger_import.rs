@@ -232,7 +232,7 @@ pub async fn upload(
         options,
         at: Instant::now(),
     });
-    hx_redirect(&format!("/i/{}/ledgers/{kind}/import/{token}", scope.institution()))
+    hx_redirect(&headers, &format!("/i/{}/ledgers/{kind}/import/{token}", scope.institution()))
 }
 
 pub struct MapColumn {

@@ -95,6 +95,8 @@ struct LedgerPage {
     tabs: Vec<Tab>,
     columns: Vec<Column>,
     rows: Vec<ListRow>,
+    /// The column that links to the record (its name), 0-based.
+    link_column: usize,
     count_line: String,
     q: String,
     can_edit: bool,
@@ -196,6 +198,7 @@ pub async fn list(
         tabs: tabs(kind, lang),
         columns,
         rows: table,
+        link_column: fields.iter().position(|f| matches!(*f, "name" | "title" | "system" | "username")).unwrap_or(0),
         count_line,
         q: lq.q.trim().to_owned(),
         can_edit: auth.can(scope.institution(), Permission::EditData),
@@ -666,9 +669,9 @@ pub async fn delete(
     };
     let base = format!("/i/{}/ledgers/{kind}", scope.institution());
     match state.store.delete_row(&scope, kind, id, &actor(&auth)).await {
-        Ok(true) => hx_redirect(&base),
+        Ok(true) => hx_redirect(&headers, &base),
         Ok(false) => not_found(lang),
-        Err(StoreError::Referenced { .. }) => hx_redirect(&format!("{base}/{id}?error=referenced")),
+        Err(StoreError::Referenced { .. }) => hx_redirect(&headers, &format!("{base}/{id}?error=referenced")),
         Err(e) => server_error(lang, &e),
     }
 }
@@ -692,7 +695,7 @@ pub async fn attach(
         (Err(r), _) | (_, Err(r)) => return r,
     };
     let back = format!("/i/{}/ledgers/{kind}/{id}", scope.institution());
-    let fail = |code: &str| hx_redirect(&format!("{back}?error={code}"));
+    let fail = |code: &str| hx_redirect(&headers, &format!("{back}?error={code}"));
     if kind.field("evidence_id").is_none() {
         return not_found(lang);
     }
@@ -727,18 +730,22 @@ pub async fn attach(
         row.set("received_on", Value::Date(mamori_domain::time_fmt::now().to_offset(ledger_io::jst()).date()));
     }
     match state.store.put_rows(&scope, &[row], &actor, &|_| {}).await {
-        Ok(_) => hx_redirect(&back),
+        Ok(_) => hx_redirect(&headers, &back),
         Err(e) => server_error(lang, &e),
     }
 }
 
-/// For htmx requests: go to `to` (htmx follows `HX-Redirect`; a plain client gets a 303).
-pub fn hx_redirect(to: &str) -> Response {
-    let mut res = Redirect::to(to).into_response();
-    if let Ok(v) = HeaderValue::from_str(to) {
+/// Go to `to`: an htmx request gets `HX-Redirect` on a 200 (the browser's XHR would follow
+/// a 303 itself and hand htmx the next page instead), any other client a 303.
+pub fn hx_redirect(headers: &HeaderMap, to: &str) -> Response {
+    if headers.contains_key("hx-request")
+        && let Ok(v) = HeaderValue::from_str(to)
+    {
+        let mut res = axum::http::StatusCode::OK.into_response();
         res.headers_mut().insert("hx-redirect", v);
+        return res;
     }
-    res
+    Redirect::to(to).into_response()
 }
 
 /// `Content-Disposition: attachment` with the name in RFC 5987 form (Japanese names
