@@ -1,0 +1,37 @@
+//! The MHLW 「医療機関におけるサイバーセキュリティ対策チェックリスト」: editions per fiscal year
+//! as data, answers and their rules, the evaluator that proposes answers from facts, and the
+//! official form as XLSX (import of MHLW's workbook, export of the filled form).
+//!
+//! Where it sits in the pipeline: the checklist *reads* facts (ledger rows, documents) and,
+//! through [`evaluate::Rule`] plug-ins, what scans, log and backup analysers found. It never
+//! writes facts and does no I/O itself: callers pass bytes and get bytes back, except
+//! [`definition::Edition::load_file`].
+//!
+//! - [`definition`]: `Edition` → `Form` → `Section` → `Item`, loaded from TOML, validated.
+//! - [`answer`]: `Answer`, `validate_answer`, `carry_over`, `progress`.
+//! - [`evaluate`]: `Facts`, the `Rule` and `FactProvider` traits, `Evaluator`, `rules_coverage`.
+//! - [`rules`]: the rules that ledgers can answer today.
+//! - [`import`]: `import_edition_xlsx`, `diff`, `edition_from_import`.
+//! - [`layout`] and [`export`]: the official form layout, shared with a future PDF renderer.
+#![forbid(unsafe_code)]
+
+pub mod answer;
+pub mod dates;
+pub mod definition;
+pub mod evaluate;
+pub mod export;
+pub mod import;
+pub mod layout;
+pub mod normalize;
+pub mod rules;
+
+pub use answer::{Answer, AnswerError, AnswerValue, carry_over, progress, validate_answer, validate_answers};
+pub use definition::{
+    Certainty, DefinitionError, Edition, Form, Item, Respondent, Section, builtin_edition, builtin_editions,
+};
+pub use evaluate::{
+    Evaluation, Evaluator, EvidenceKind, EvidenceRef, FactProvider, Facts, Proposal, ProposedValue, Rule, RuleContext,
+    RuleTarget, rules_coverage,
+};
+pub use export::{ExportError, export_xlsx};
+pub use import::{EditionDiff, ImportError, ImportedEdition, diff, edition_from_import, import_edition_xlsx};
