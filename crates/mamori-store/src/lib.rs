@@ -64,6 +64,20 @@ pub(crate) fn evidence_audit(actor: &str, e: &Evidence, file: Option<&Attachment
     AuditDraft::new(actor, "evidence.create").object("evidence", e.id).details(details)
 }
 
+pub(crate) fn edition_audit(e: &StoredEdition) -> AuditDraft {
+    AuditDraft::new(&e.imported_by, "checklist.edition_import")
+        .object("checklist-edition", &e.id)
+        .details(serde_json::json!({"fiscal_year": e.fiscal_year, "source": e.source, "blake3": e.source_hash}))
+}
+
+pub(crate) fn assignment_audit(a: &ChecklistAssignment, assigned: bool, actor: &str) -> AuditDraft {
+    AuditDraft::new(actor, if assigned { "checklist.assign" } else { "checklist.unassign" })
+        .object("vendors", a.vendor)
+        .details(
+            serde_json::json!({"fiscal_year": a.fiscal_year, "form": a.form, "user": a.user.map(|u| u.to_string())}),
+        )
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Proof that an institution exists, and the tenant every scoped query is bound to.
@@ -92,6 +106,71 @@ pub struct RecordQuery {
     pub offset: u32,
     /// Rows whose text fields contain this (case-insensitive for ASCII; `%`/`_` literal).
     pub search: Option<String>,
+}
+
+/// One filled checklist form: the institution's own (no vendor) or the 事業者確認用 a vendor
+/// answers for the institution.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct ChecklistKey {
+    pub fiscal_year: i32,
+    /// The form's id in its edition (`clinic`, `pharmacy`, `vendor`, …).
+    pub form: String,
+    pub vendor: Option<RecordId>,
+}
+
+impl ChecklistKey {
+    pub(crate) fn vendor_key(&self) -> String {
+        self.vendor.map(|v| v.to_string()).unwrap_or_default()
+    }
+
+    /// The audit object id of one answer: `2025/clinic/1-①`, `2025/vendor/<vendor>/2-③#server`.
+    pub fn object_id(&self, item_id: &str, device_class: Option<&str>) -> String {
+        let mut id = format!("{}/{}", self.fiscal_year, self.form);
+        if let Some(v) = self.vendor {
+            id.push_str(&format!("/{v}"));
+        }
+        id.push_str(&format!("/{item_id}"));
+        if let Some(c) = device_class {
+            id.push_str(&format!("#{c}"));
+        }
+        id
+    }
+}
+
+/// One stored answer; `answer` is the checklist crate's `Answer` as JSON (the store does not
+/// interpret it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredAnswer {
+    pub item_id: String,
+    pub device_class: Option<String>,
+    pub answer: serde_json::Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub updated_by: String,
+}
+
+/// A checklist edition an administrator imported from MHLW's workbook.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredEdition {
+    pub id: String,
+    pub fiscal_year: i32,
+    /// The edition as JSON (the checklist crate's `Edition`).
+    pub definition: String,
+    pub source: String,
+    pub source_hash: String,
+    pub imported_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A 事業者確認用 form sent to a vendor of the institution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChecklistAssignment {
+    pub fiscal_year: i32,
+    pub form: String,
+    pub vendor: RecordId,
+    /// The 事業者 user who answers it.
+    pub user: Option<UserId>,
 }
 
 /// A file attached to evidence (an MDS/SDS document, a BCP, a checklist evidence file).
@@ -298,6 +377,32 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         object_id: &str,
         limit: u32,
     ) -> Result<Vec<AuditEvent>>;
+
+    // ---- the MHLW checklist --------------------------------------------------------------------
+
+    /// Saves answers of one form (item, device class, answer JSON); unchanged answers are
+    /// skipped, each changed one is audited as `checklist.answer` with the whole answer.
+    /// Returns how many changed.
+    async fn put_checklist_answers(
+        &self,
+        scope: &Scope,
+        key: &ChecklistKey,
+        answers: &[(String, Option<String>, serde_json::Value)],
+        actor: &str,
+    ) -> Result<u64>;
+    async fn checklist_answers(&self, scope: &Scope, key: &ChecklistKey) -> Result<Vec<StoredAnswer>>;
+    /// Installation-wide; audited on the system chain. An existing id is `Conflict`.
+    async fn put_checklist_edition(&self, edition: &StoredEdition) -> Result<()>;
+    async fn checklist_editions(&self) -> Result<Vec<StoredEdition>>;
+    /// Assigns (or with `assigned = false` withdraws) a 事業者確認用 form to a vendor.
+    async fn set_checklist_assignment(
+        &self,
+        scope: &Scope,
+        assignment: &ChecklistAssignment,
+        assigned: bool,
+        actor: &str,
+    ) -> Result<()>;
+    async fn checklist_assignments(&self, scope: &Scope) -> Result<Vec<ChecklistAssignment>>;
 
     // ---- per-institution settings (saved import mappings, …) --------------------------------
 

@@ -16,8 +16,9 @@ use crate::chain::{ChainWriter, INSERT_EVENT, SELECT_EVENTS, UPSERT_HEAD};
 use crate::error::{classify_connect, classify_write};
 use crate::migrate::{self, SchemaStatus};
 use crate::{
-    ApiToken, Attachment, Backend, DbSettings, FindingQuery, JobQuery, JobScope, OpenOptions, Progress, RecordQuery,
-    Result, Scope, Store, StoreError, WriteSummary, sql,
+    ApiToken, Attachment, Backend, ChecklistAssignment, ChecklistKey, DbSettings, FindingQuery, JobQuery, JobScope,
+    OpenOptions, Progress, RecordQuery, Result, Scope, Store, StoreError, StoredAnswer, StoredEdition, WriteSummary,
+    sql,
 };
 use async_trait::async_trait;
 use mamori_domain::audit::{AuditDraft, AuditEvent, Chain, ChainHead};
@@ -1357,6 +1358,198 @@ impl Store for PgStore {
             .iter()
             .map(decode_event)
             .collect()
+    }
+
+    async fn put_checklist_answers(
+        &self,
+        scope: &Scope,
+        key: &ChecklistKey,
+        answers: &[(String, Option<String>, serde_json::Value)],
+        actor: &str,
+    ) -> Result<u64> {
+        let inst = scope.institution().0;
+        let now = time_fmt::now();
+        let mut tx = self.pool.begin().await?;
+        let mut chain = load_chain(&mut tx, scope.chain()).await?;
+        let mut changed = 0;
+        for (item, class, answer) in answers {
+            let old: Option<Json<serde_json::Value>> = sqlx::query_scalar(
+                "SELECT answer FROM checklist_answers WHERE institution_id = $1 AND fiscal_year = $2 AND form = $3 \
+                 AND vendor_key = $4 AND item_id = $5 AND device_class = $6",
+            )
+            .bind(&inst)
+            .bind(key.fiscal_year)
+            .bind(&key.form)
+            .bind(key.vendor_key())
+            .bind(item)
+            .bind(class.as_deref().unwrap_or(""))
+            .fetch_optional(&mut *tx)
+            .await?;
+            if old.as_ref().map(|o| &o.0) == Some(answer) {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO checklist_answers (institution_id, fiscal_year, form, vendor_key, item_id, device_class, \
+                 answer, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (institution_id, fiscal_year, form, vendor_key, item_id, device_class) \
+                 DO UPDATE SET answer = excluded.answer, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            )
+            .bind(&inst)
+            .bind(key.fiscal_year)
+            .bind(&key.form)
+            .bind(key.vendor_key())
+            .bind(item)
+            .bind(class.as_deref().unwrap_or(""))
+            .bind(Json(answer))
+            .bind(now)
+            .bind(actor)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            let draft = AuditDraft::new(actor, "checklist.answer")
+                .object("checklist", key.object_id(item, class.as_deref()))
+                .details(json!({"answer": answer}));
+            append(&mut tx, &mut chain, &draft).await?;
+            changed += 1;
+        }
+        save_chain(&mut tx, &chain).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn checklist_answers(&self, scope: &Scope, key: &ChecklistKey) -> Result<Vec<StoredAnswer>> {
+        sqlx::query(
+            "SELECT item_id, device_class, answer, updated_at, updated_by FROM checklist_answers \
+             WHERE institution_id = $1 AND fiscal_year = $2 AND form = $3 AND vendor_key = $4 ORDER BY item_id, device_class",
+        )
+        .bind(scope.institution().0)
+        .bind(key.fiscal_year)
+        .bind(&key.form)
+        .bind(key.vendor_key())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let class: String = r.try_get("device_class")?;
+            Ok(StoredAnswer {
+                item_id: r.try_get("item_id")?,
+                device_class: (!class.is_empty()).then_some(class),
+                answer: r.try_get::<Json<serde_json::Value>, _>("answer")?.0,
+                updated_at: r.try_get("updated_at")?,
+                updated_by: r.try_get("updated_by")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn put_checklist_edition(&self, e: &StoredEdition) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO checklist_editions (id, fiscal_year, definition, source, source_hash, imported_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&e.id)
+        .bind(e.fiscal_year)
+        .bind(Json(serde_json::from_str::<serde_json::Value>(&e.definition).map_err(|err| StoreError::Invalid(err.to_string()))?))
+        .bind(&e.source)
+        .bind(&e.source_hash)
+        .bind(&e.imported_by)
+        .bind(e.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| classify(err, "checklist edition", e.id.clone()))?;
+        let mut w = load_chain(&mut tx, Chain::System).await?;
+        append(&mut tx, &mut w, &crate::edition_audit(e)).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn checklist_editions(&self) -> Result<Vec<StoredEdition>> {
+        sqlx::query(
+            "SELECT id, fiscal_year, definition, source, source_hash, imported_by, created_at FROM checklist_editions \
+             ORDER BY fiscal_year, created_at",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(StoredEdition {
+                id: r.try_get("id")?,
+                fiscal_year: r.try_get("fiscal_year")?,
+                definition: r.try_get::<Json<serde_json::Value>, _>("definition")?.0.to_string(),
+                source: r.try_get("source")?,
+                source_hash: r.try_get("source_hash")?,
+                imported_by: r.try_get("imported_by")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn set_checklist_assignment(
+        &self,
+        scope: &Scope,
+        a: &ChecklistAssignment,
+        assigned: bool,
+        actor: &str,
+    ) -> Result<()> {
+        let inst = scope.institution().0;
+        let mut tx = self.pool.begin().await?;
+        if assigned {
+            sqlx::query(
+                "INSERT INTO checklist_assignments (institution_id, fiscal_year, form, vendor_id, user_id, assigned_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (institution_id, fiscal_year, form, vendor_id) \
+                 DO UPDATE SET user_id = excluded.user_id, assigned_by = excluded.assigned_by",
+            )
+            .bind(&inst)
+            .bind(a.fiscal_year)
+            .bind(&a.form)
+            .bind(a.vendor.0)
+            .bind(a.user.map(|u| u.0))
+            .bind(actor)
+            .bind(time_fmt::now())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| classify(e, "vendor", a.vendor.to_string()))?;
+        } else {
+            sqlx::query(
+                "DELETE FROM checklist_assignments WHERE institution_id = $1 AND fiscal_year = $2 AND form = $3 AND vendor_id = $4",
+            )
+            .bind(&inst)
+            .bind(a.fiscal_year)
+            .bind(&a.form)
+            .bind(a.vendor.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        let mut w = load_chain(&mut tx, scope.chain()).await?;
+        append(&mut tx, &mut w, &crate::assignment_audit(a, assigned, actor)).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn checklist_assignments(&self, scope: &Scope) -> Result<Vec<ChecklistAssignment>> {
+        sqlx::query(
+            "SELECT fiscal_year, form, vendor_id, user_id FROM checklist_assignments WHERE institution_id = $1 \
+             ORDER BY fiscal_year, form, vendor_id",
+        )
+        .bind(scope.institution().0)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let user: Option<uuid::Uuid> = r.try_get("user_id")?;
+            Ok(ChecklistAssignment {
+                fiscal_year: r.try_get("fiscal_year")?,
+                form: r.try_get("form")?,
+                vendor: RecordId(r.try_get("vendor_id")?),
+                user: user.map(UserId),
+            })
+        })
+        .collect()
     }
 
     async fn get_institution_setting(&self, scope: &Scope, key: &str) -> Result<Option<String>> {

@@ -8,8 +8,8 @@ use crate::chain::{ChainWriter, INSERT_EVENT, SELECT_EVENTS, UPSERT_HEAD};
 use crate::error::{classify_connect, classify_write, write_error};
 use crate::migrate::{self, SchemaStatus};
 use crate::{
-    ApiToken, Attachment, Backend, FindingQuery, JobQuery, JobScope, OpenOptions, Progress, RecordQuery, Result, Scope,
-    Store, StoreError, WriteSummary, sql,
+    ApiToken, Attachment, Backend, ChecklistAssignment, ChecklistKey, FindingQuery, JobQuery, JobScope, OpenOptions,
+    Progress, RecordQuery, Result, Scope, Store, StoreError, StoredAnswer, StoredEdition, WriteSummary, sql,
 };
 use async_trait::async_trait;
 use mamori_domain::audit::{AuditDraft, AuditEvent, Chain, ChainHead};
@@ -1235,6 +1235,197 @@ impl Store for SqliteStore {
             .iter()
             .map(decode_event)
             .collect()
+    }
+
+    async fn put_checklist_answers(
+        &self,
+        scope: &Scope,
+        key: &ChecklistKey,
+        answers: &[(String, Option<String>, serde_json::Value)],
+        actor: &str,
+    ) -> Result<u64> {
+        let inst = id_str(scope.institution());
+        let now = time_fmt::now();
+        let mut tx = self.begin_write().await?;
+        let mut chain = load_chain(&mut tx, scope.chain()).await?;
+        let mut changed = 0;
+        for (item, class, answer) in answers {
+            let old: Option<String> = sqlx::query_scalar(
+                "SELECT answer FROM checklist_answers WHERE institution_id = $1 AND fiscal_year = $2 AND form = $3 \
+                 AND vendor_key = $4 AND item_id = $5 AND device_class = $6",
+            )
+            .bind(&inst)
+            .bind(key.fiscal_year)
+            .bind(&key.form)
+            .bind(key.vendor_key())
+            .bind(item)
+            .bind(class.as_deref().unwrap_or(""))
+            .fetch_optional(&mut *tx)
+            .await?;
+            if old.as_deref().and_then(|o| serde_json::from_str::<serde_json::Value>(o).ok()).as_ref() == Some(answer) {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO checklist_answers (institution_id, fiscal_year, form, vendor_key, item_id, device_class, \
+                 answer, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (institution_id, fiscal_year, form, vendor_key, item_id, device_class) \
+                 DO UPDATE SET answer = excluded.answer, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            )
+            .bind(&inst)
+            .bind(key.fiscal_year)
+            .bind(&key.form)
+            .bind(key.vendor_key())
+            .bind(item)
+            .bind(class.as_deref().unwrap_or(""))
+            .bind(answer.to_string())
+            .bind(ts(now))
+            .bind(actor)
+            .execute(&mut *tx)
+            .await?;
+            let draft = AuditDraft::new(actor, "checklist.answer")
+                .object("checklist", key.object_id(item, class.as_deref()))
+                .details(json!({"answer": answer}));
+            append(&mut tx, &mut chain, &draft).await?;
+            changed += 1;
+        }
+        save_chain(&mut tx, &chain).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn checklist_answers(&self, scope: &Scope, key: &ChecklistKey) -> Result<Vec<StoredAnswer>> {
+        sqlx::query(
+            "SELECT item_id, device_class, answer, updated_at, updated_by FROM checklist_answers \
+             WHERE institution_id = $1 AND fiscal_year = $2 AND form = $3 AND vendor_key = $4 ORDER BY item_id, device_class",
+        )
+        .bind(id_str(scope.institution()))
+        .bind(key.fiscal_year)
+        .bind(&key.form)
+        .bind(key.vendor_key())
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(|r| {
+            let class: String = r.try_get("device_class")?;
+            Ok(StoredAnswer {
+                item_id: r.try_get("item_id")?,
+                device_class: (!class.is_empty()).then_some(class),
+                answer: serde_json::from_str(&r.try_get::<String, _>("answer")?)
+                    .map_err(|e| StoreError::Corrupt(format!("checklist answer: {e}")))?,
+                updated_at: parse_ts(&r.try_get::<String, _>("updated_at")?)?,
+                updated_by: r.try_get("updated_by")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn put_checklist_edition(&self, e: &StoredEdition) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO checklist_editions (id, fiscal_year, definition, source, source_hash, imported_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&e.id)
+        .bind(e.fiscal_year)
+        .bind(&e.definition)
+        .bind(&e.source)
+        .bind(&e.source_hash)
+        .bind(&e.imported_by)
+        .bind(ts(e.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| classify_write(err, "checklist edition", e.id.clone()))?;
+        let mut w = load_chain(&mut tx, Chain::System).await?;
+        append(&mut tx, &mut w, &crate::edition_audit(e)).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn checklist_editions(&self) -> Result<Vec<StoredEdition>> {
+        sqlx::query(
+            "SELECT id, fiscal_year, definition, source, source_hash, imported_by, created_at FROM checklist_editions \
+             ORDER BY fiscal_year, created_at",
+        )
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(StoredEdition {
+                id: r.try_get("id")?,
+                fiscal_year: r.try_get("fiscal_year")?,
+                definition: r.try_get("definition")?,
+                source: r.try_get("source")?,
+                source_hash: r.try_get("source_hash")?,
+                imported_by: r.try_get("imported_by")?,
+                created_at: parse_ts(&r.try_get::<String, _>("created_at")?)?,
+            })
+        })
+        .collect()
+    }
+
+    async fn set_checklist_assignment(
+        &self,
+        scope: &Scope,
+        a: &ChecklistAssignment,
+        assigned: bool,
+        actor: &str,
+    ) -> Result<()> {
+        let inst = id_str(scope.institution());
+        let mut tx = self.begin_write().await?;
+        if assigned {
+            sqlx::query(
+                "INSERT INTO checklist_assignments (institution_id, fiscal_year, form, vendor_id, user_id, assigned_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (institution_id, fiscal_year, form, vendor_id) \
+                 DO UPDATE SET user_id = excluded.user_id, assigned_by = excluded.assigned_by",
+            )
+            .bind(&inst)
+            .bind(a.fiscal_year)
+            .bind(&a.form)
+            .bind(id_str(a.vendor))
+            .bind(a.user.map(id_str))
+            .bind(actor)
+            .bind(ts(time_fmt::now()))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| classify_write(e, "vendor", a.vendor.to_string()))?;
+        } else {
+            sqlx::query(
+                "DELETE FROM checklist_assignments WHERE institution_id = $1 AND fiscal_year = $2 AND form = $3 AND vendor_id = $4",
+            )
+            .bind(&inst)
+            .bind(a.fiscal_year)
+            .bind(&a.form)
+            .bind(id_str(a.vendor))
+            .execute(&mut *tx)
+            .await?;
+        }
+        let mut w = load_chain(&mut tx, scope.chain()).await?;
+        append(&mut tx, &mut w, &crate::assignment_audit(a, assigned, actor)).await?;
+        save_chain(&mut tx, &w).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn checklist_assignments(&self, scope: &Scope) -> Result<Vec<ChecklistAssignment>> {
+        sqlx::query(
+            "SELECT fiscal_year, form, vendor_id, user_id FROM checklist_assignments WHERE institution_id = $1 \
+             ORDER BY fiscal_year, form, vendor_id",
+        )
+        .bind(id_str(scope.institution()))
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(|r| {
+            let user: Option<String> = r.try_get("user_id")?;
+            Ok(ChecklistAssignment {
+                fiscal_year: r.try_get("fiscal_year")?,
+                form: r.try_get("form")?,
+                vendor: RecordId(parse_uuid(&r.try_get::<String, _>("vendor_id")?)?),
+                user: user.map(|u| parse_uuid(&u).map(UserId)).transpose()?,
+            })
+        })
+        .collect()
     }
 
     async fn get_institution_setting(&self, scope: &Scope, key: &str) -> Result<Option<String>> {

@@ -2,6 +2,7 @@
 //! PostgreSQL server (started by `scripts/test.sh`, found through `MAMORI_TEST_PG_URL`).
 
 mod audit;
+mod checklists;
 mod durability;
 mod files;
 mod harness;
