@@ -23,6 +23,12 @@ command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
 pkg_installed chromium || missing+=(chromium)
 pkg_installed chromium-driver || missing+=(chromium-driver)
 pkg_installed fonts-ipafont-gothic || missing+=(fonts-ipafont-gothic)
+# The checklist PDF test reads the PDF back as text and images (pdftotext, pdftoppm, pdffonts).
+pkg_installed poppler-utils || missing+=(poppler-utils)
+# The scanner's tests (crates/mamori-scan/tests): real daemons on 127.0.0.x, started by the tests.
+for pkg in nginx openssl openssh-server openssh-client dcmtk orthanc mosquitto snmpd nodejs; do
+    pkg_installed "$pkg" || missing+=("$pkg")
+done
 if [ "${#missing[@]}" -gt 0 ]; then
     if ! command -v apt-get >/dev/null 2>&1; then
         log "missing ${missing[*]} and no apt-get to install them: install them and run again"
@@ -42,6 +48,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     [ "$policy_created" -eq 1 ] && $SUDO rm -f /usr/sbin/policy-rc.d
+fi
+
+# The FHIR R4 test server the scanner's tests identify (npm, put in /opt/mamori-peers by the
+# shared peer installer that sits beside the project in CI).
+fhir_server="${MAMORI_PEERS_DIR:-/opt/mamori-peers}/fhir-test-server/server.js"
+if [ ! -f "$fhir_server" ]; then
+    if [ -x ../shared/scripts/install-peers.sh ] || [ -f ../shared/scripts/install-peers.sh ]; then
+        log "installing the FHIR test server (../shared/scripts/install-peers.sh medical)"
+        bash ../shared/scripts/install-peers.sh medical >/dev/null
+    else
+        log "no $fhir_server and no ../shared/scripts/install-peers.sh: the FHIR scan test will fail"
+    fi
 fi
 
 # ---- static checks ----------------------------------------------------------------------------

@@ -5,14 +5,15 @@
 //! Where it sits in the pipeline: the checklist *reads* facts (ledger rows, documents) and,
 //! through [`evaluate::Rule`] plug-ins, what scans, log and backup analysers found. It never
 //! writes facts and does no I/O itself: callers pass bytes and get bytes back, except
-//! [`definition::Edition::load_file`].
+//! [`definition::Edition::load_file`] and reading the font file for [`pdf::export_pdf`].
 //!
 //! - [`definition`]: `Edition` → `Form` → `Section` → `Item`, loaded from TOML, validated.
 //! - [`answer`]: `Answer`, `validate_answer`, `carry_over`, `progress`.
 //! - [`evaluate`]: `Facts`, the `Rule` and `FactProvider` traits, `Evaluator`, `rules_coverage`.
 //! - [`rules`]: the rules that ledgers can answer today.
 //! - [`import`]: `import_edition_xlsx`, `diff`, `edition_from_import`.
-//! - [`layout`] and [`export`]: the official form layout, shared with a future PDF renderer.
+//! - [`layout`], [`export`] and [`pdf`]: the official form layout, written as XLSX and as PDF
+//!   (with an embedded subset of a Japanese font of the system).
 #![forbid(unsafe_code)]
 
 pub mod answer;
@@ -23,6 +24,7 @@ pub mod export;
 pub mod import;
 pub mod layout;
 pub mod normalize;
+pub mod pdf;
 pub mod rules;
 
 pub use answer::{Answer, AnswerError, AnswerValue, carry_over, progress, validate_answer, validate_answers};
@@ -35,3 +37,4 @@ pub use evaluate::{
 };
 pub use export::{ExportError, export_xlsx};
 pub use import::{EditionDiff, ImportError, ImportedEdition, diff, edition_from_import, import_edition_xlsx};
+pub use pdf::{FontSource, PdfError, export_pdf};

@@ -86,6 +86,13 @@ impl Lang {
             args.iter().map(|(k, v)| (Cow::Borrowed(*k), v.to_fluent())).collect();
         LOCALES.try_lookup_with_args(self.id(), key, &map).unwrap_or_else(|| key.to_owned())
     }
+
+    /// [`Lang::ta`], or `None` when the key is missing.
+    pub fn try_ta(self, key: &str, args: &[(&'static str, Arg)]) -> Option<String> {
+        let map: HashMap<Cow<'static, str>, FluentValue> =
+            args.iter().map(|(k, v)| (Cow::Borrowed(*k), v.to_fluent())).collect();
+        LOCALES.try_lookup_with_args(self.id(), key, &map)
+    }
 }
 
 /// A message argument.

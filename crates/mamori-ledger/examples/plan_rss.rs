@@ -4,7 +4,11 @@
 //! cargo run -p mamori-ledger --example plan_rss -- gen-csv  /tmp/assets.csv  1000000
 //! cargo run -p mamori-ledger --example plan_rss -- gen-xlsx /tmp/assets.xlsx 300000
 //! cargo run -p mamori-ledger --example plan_rss -- plan     /tmp/assets.csv
+//! cargo run -p mamori-ledger --example plan_rss -- plan-borrowed /tmp/assets.csv
 //! ```
+//!
+//! `plan` uses `plan_owned` (the cell grid is freed as rows are planned), `plan-borrowed`
+//! uses `plan` (the caller keeps the sheets).
 //!
 //! Generating and planning run as separate processes so that the peak (`VmHWM` from
 //! `/proc/self/status`, Linux only) is the planner's alone. The generated asset ledger has
@@ -13,7 +17,7 @@
 use std::time::Instant;
 
 use mamori_domain::record::RecordKind;
-use mamori_ledger::plan::{References, plan};
+use mamori_ledger::plan::{PlanOptions, References, plan, plan_owned};
 use mamori_ledger::read::{Encoding, Limits, read_file};
 
 const HEADER: [&str; 10] =
@@ -83,7 +87,7 @@ fn main() {
             let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             println!("wrote {path}: {len} bytes, {rows} rows");
         }
-        "plan" => {
+        "plan" | "plan-borrowed" => {
             let start = Instant::now();
             let bytes = std::fs::read(path).expect("read");
             let name = path.rsplit('/').next().unwrap_or(path);
@@ -91,7 +95,12 @@ fn main() {
             drop(bytes);
             let read_at = start.elapsed();
             let read_peak = peak_rss_kib();
-            let p = plan(&sheets, RecordKind::Assets, &[], &References::new()).expect("plan");
+            let p = if mode == "plan" {
+                plan_owned(sheets, RecordKind::Assets, &[], &References::new(), &PlanOptions::default())
+            } else {
+                plan(&sheets, RecordKind::Assets, &[], &References::new())
+            }
+            .expect("plan");
             let total = start.elapsed();
             println!(
                 "{path}: rows planned {}, problems {}, read {:.1} s (peak {} MiB), read+plan {:.1} s, peak RSS {} MiB",

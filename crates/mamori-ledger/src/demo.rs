@@ -180,19 +180,41 @@ const OA_VENDOR: &str = "ひかり事務機株式会社";
 
 /// One asset: `(kind, name, hostname, segment, last IP octet, maker, model, vendor, criticality)`.
 type AssetSpec<'a> = (&'a str, &'a str, &'a str, &'a str, u8, &'a str, &'a str, &'a str, &'a str);
+/// [`AssetSpec`] with generated kind, name and hostname.
+type OwnedAssetSpec =
+    (String, String, String, &'static str, u8, &'static str, &'static str, &'static str, &'static str);
+/// One member of staff: `(name, kana, number, department, job title, joined, retired)`.
+type StaffSpec<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, Date, Option<Date>);
 
 fn clinic(b: &mut Builder) {
     use RecordKind as K;
     let site = "本院";
-    b.add(
-        K::Sites,
-        vec![("name", t(site)), ("address", t("東京都みまもり区中央1-2-3（架空の住所）"))],
-        "",
-    );
+    b.add(K::Sites, vec![("name", t(site)), ("address", t("東京都みまもり区中央1-2-3（架空の住所）"))], "");
     for (name, service, contact, phone, emergency, mail) in [
-        (EMR_VENDOR, "電子カルテ・レセコンの提供と保守", "佐藤 一郎", "03-0000-1001", "0120-000-101", "support@emr.example.jp"),
-        (NET_VENDOR, "院内ネットワーク・UTM・VPN装置の保守", "鈴木 次郎", "03-0000-1002", "0120-000-102", "noc@net.example.jp"),
-        (MED_VENDOR, "心電計・超音波診断装置の保守", "高橋 三郎", "03-0000-1003", "0120-000-103", "service@med.example.jp"),
+        (
+            EMR_VENDOR,
+            "電子カルテ・レセコンの提供と保守",
+            "佐藤 一郎",
+            "03-0000-1001",
+            "0120-000-101",
+            "support@emr.example.jp",
+        ),
+        (
+            NET_VENDOR,
+            "院内ネットワーク・UTM・VPN装置の保守",
+            "鈴木 次郎",
+            "03-0000-1002",
+            "0120-000-102",
+            "noc@net.example.jp",
+        ),
+        (
+            MED_VENDOR,
+            "心電計・超音波診断装置の保守",
+            "高橋 三郎",
+            "03-0000-1003",
+            "0120-000-103",
+            "service@med.example.jp",
+        ),
         (OA_VENDOR, "複合機の保守", "田中 四郎", "03-0000-1004", "0120-000-104", "oa@oa.example.jp"),
     ] {
         b.add(
@@ -226,7 +248,7 @@ fn clinic(b: &mut Builder) {
             "",
         );
     }
-    let staff: [(&str, &str, &str, &str, &str, Date, Option<Date>); 8] = [
+    let staff: [StaffSpec<'_>; 8] = [
         ("守山 健一", "モリヤマ ケンイチ", "001", "診療部", "院長（医師）", d(2012, 4, 1), None),
         ("中島 和夫", "ナカジマ カズオ", "002", "事務部", "事務長", d(2012, 4, 1), None),
         ("青木 美咲", "アオキ ミサキ", "003", "看護部", "看護師", d(2015, 4, 1), None),
@@ -350,9 +372,24 @@ fn clinic(b: &mut Builder) {
     }
 
     for (vendor, title, scope, responsibility) in [
-        (EMR_VENDOR, "電子カルテシステム保守契約", "電子カルテ・レセコンのソフトウェアとサーバ・端末", "院内LANより内側は事業者、回線は医療機関"),
-        (NET_VENDOR, "ネットワーク機器保守契約", "UTM・ルータ・VPN装置・スイッチ", "UTMの設定と監視は事業者、パスワード管理は医療機関"),
-        (MED_VENDOR, "医療機器保守契約", "心電計・超音波診断装置・内視鏡", "装置本体は事業者、院内ネットワーク接続は医療機関"),
+        (
+            EMR_VENDOR,
+            "電子カルテシステム保守契約",
+            "電子カルテ・レセコンのソフトウェアとサーバ・端末",
+            "院内LANより内側は事業者、回線は医療機関",
+        ),
+        (
+            NET_VENDOR,
+            "ネットワーク機器保守契約",
+            "UTM・ルータ・VPN装置・スイッチ",
+            "UTMの設定と監視は事業者、パスワード管理は医療機関",
+        ),
+        (
+            MED_VENDOR,
+            "医療機器保守契約",
+            "心電計・超音波診断装置・内視鏡",
+            "装置本体は事業者、院内ネットワーク接続は医療機関",
+        ),
         (OA_VENDOR, "複合機保守契約", "複合機", ""),
     ] {
         let mut f = vec![
@@ -368,9 +405,25 @@ fn clinic(b: &mut Builder) {
         b.add(K::Contracts, f, if vendor == OA_VENDOR { "責任分界が未確認" } else { "" });
     }
 
-    remote(b, EMR_VENDOR, "電子カルテサーバ", "vpn", Some("事業者保守センターの固定IPアドレスのみ"), d(2025, 4, 10), "");
+    remote(
+        b,
+        EMR_VENDOR,
+        "電子カルテサーバ",
+        "vpn",
+        Some("事業者保守センターの固定IPアドレスのみ"),
+        d(2025, 4, 10),
+        "",
+    );
     remote(b, NET_VENDOR, "UTM", "vpn", Some("事業者監視センターの固定IPアドレスのみ"), d(2025, 4, 10), "");
-    remote(b, MED_VENDOR, "超音波診断装置", "teamviewer", None, d(2024, 6, 1), "接続元制限なし。接続のたびにIDとパスワードを電話で伝えている");
+    remote(
+        b,
+        MED_VENDOR,
+        "超音波診断装置",
+        "teamviewer",
+        None,
+        d(2024, 6, 1),
+        "接続元制限なし。接続のたびにIDとパスワードを電話で伝えている",
+    );
 
     for (system, vendor, document, version, received) in [
         ("電子カルテ", EMR_VENDOR, "mds", "第2.0版", d(2025, 4, 15)),
@@ -443,10 +496,7 @@ fn remote(
         ("vendor_id", r(RecordKind::Vendors, vendor)),
         ("asset_id", r(RecordKind::Assets, asset)),
         ("method", t(method)),
-        (
-            "authentication",
-            t(if method == "vpn" { "証明書とワンタイムパスワード" } else { "ID・パスワード" }),
-        ),
+        ("authentication", t(if method == "vpn" { "証明書とワンタイムパスワード" } else { "ID・パスワード" })),
         ("approval_rule", t("接続のたびに事務長が電話で承認")),
         ("confirmed_on", V::D(confirmed)),
         ("last_used_at", V::At(d(2026, 3, 12), 14, 30)),
@@ -460,8 +510,8 @@ fn remote(
 // ---- the hospital -------------------------------------------------------------------------------
 
 const SURNAMES: [&str; 20] = [
-    "青山", "石原", "上田", "江口", "大森", "加藤", "木下", "久保", "小池", "斎藤", "柴田", "杉山", "高木",
-    "千葉", "土屋", "中川", "野口", "浜田", "松井", "山口",
+    "青山", "石原", "上田", "江口", "大森", "加藤", "木下", "久保", "小池", "斎藤", "柴田", "杉山", "高木", "千葉",
+    "土屋", "中川", "野口", "浜田", "松井", "山口",
 ];
 const GIVEN: [(&str, &str); 20] = [
     ("健太", "ケンタ"),
@@ -486,8 +536,26 @@ const GIVEN: [(&str, &str); 20] = [
     ("舞", "マイ"),
 ];
 const SURNAME_KANA: [&str; 20] = [
-    "アオヤマ", "イシハラ", "ウエダ", "エグチ", "オオモリ", "カトウ", "キノシタ", "クボ", "コイケ", "サイトウ",
-    "シバタ", "スギヤマ", "タカギ", "チバ", "ツチヤ", "ナカガワ", "ノグチ", "ハマダ", "マツイ", "ヤマグチ",
+    "アオヤマ",
+    "イシハラ",
+    "ウエダ",
+    "エグチ",
+    "オオモリ",
+    "カトウ",
+    "キノシタ",
+    "クボ",
+    "コイケ",
+    "サイトウ",
+    "シバタ",
+    "スギヤマ",
+    "タカギ",
+    "チバ",
+    "ツチヤ",
+    "ナカガワ",
+    "ノグチ",
+    "ハマダ",
+    "マツイ",
+    "ヤマグチ",
 ];
 
 /// `(department, job title, how many)`: 60 in all.
@@ -505,7 +573,9 @@ const HOSPITAL_STAFF: [(&str, &str, usize); 9] = [
 
 fn hospital(b: &mut Builder) {
     use RecordKind as K;
-    for (name, address) in [("本館", "大阪府みまもり市北1-1（架空の住所）"), ("別館", "大阪府みまもり市北1-3（架空の住所）")] {
+    for (name, address) in
+        [("本館", "大阪府みまもり市北1-1（架空の住所）"), ("別館", "大阪府みまもり市北1-3（架空の住所）")]
+    {
         b.add(K::Sites, vec![("name", t(name)), ("address", t(address))], "");
     }
     let vendors = [
@@ -596,10 +666,11 @@ fn hospital(b: &mut Builder) {
     let lab_v = vendors[4].0;
     let oa_v = vendors[5].0;
     let rad_v = vendors[6].0;
-    let mut specs: Vec<(String, String, String, &str, u8, &str, &str, &str, &str)> = Vec::new();
-    let mut push = |kind: &str, name: String, host: String, seg: &'static str, octet: u8, maker, model, vendor, crit| {
-        specs.push((kind.to_owned(), name, host, seg, octet, maker, model, vendor, crit));
-    };
+    let mut specs: Vec<OwnedAssetSpec> = Vec::new();
+    let mut push =
+        |kind: &str, name: String, host: String, seg: &'static str, octet: u8, maker, model, vendor, crit| {
+            specs.push((kind.to_owned(), name, host, seg, octet, maker, model, vendor, crit));
+        };
     // Servers (10).
     for (n, (name, host, vendor, maker, model)) in [
         ("電子カルテサーバ（本番）", "EMR-SV01", emr_v, "みまもり電機", "MM-SV900"),
@@ -619,7 +690,8 @@ fn hospital(b: &mut Builder) {
         push("server", name.to_owned(), host.to_owned(), "サーバ系", 10 + n as u8, maker, model, vendor, "high");
     }
     // EMR terminals (50) on wards and outpatient rooms, office PCs (20).
-    let places = ["外来", "1病棟", "2病棟", "3病棟", "放射線科", "臨床検査科", "薬剤部", "リハビリ室", "医事課", "救急外来"];
+    let places =
+        ["外来", "1病棟", "2病棟", "3病棟", "放射線科", "臨床検査科", "薬剤部", "リハビリ室", "医事課", "救急外来"];
     for n in 0..50 {
         let place = places[n % places.len()];
         push(
@@ -683,15 +755,45 @@ fn hospital(b: &mut Builder) {
     for (name, host, vendor, crit, count) in devices {
         for k in 0..count {
             let name = if count == 1 { name.to_owned() } else { format!("{name} {}", k + 1) };
-            push("medical", name, format!("{host}{:02}", k + 1), "医療機器系", octet, "架空医療機器", host, vendor, crit);
+            push(
+                "medical",
+                name,
+                format!("{host}{:02}", k + 1),
+                "医療機器系",
+                octet,
+                "架空医療機器",
+                host,
+                vendor,
+                crit,
+            );
             octet += 1;
         }
     }
     // Printers and others (6).
     for n in 0..4 {
-        push("other", format!("複合機 {}", n + 1), format!("MFP{:02}", n + 1), "事務系", 200 + n as u8, "ひかり事務機", "HJ-MFP45", oa_v, "low");
+        push(
+            "other",
+            format!("複合機 {}", n + 1),
+            format!("MFP{:02}", n + 1),
+            "事務系",
+            200 + n as u8,
+            "ひかり事務機",
+            "HJ-MFP45",
+            oa_v,
+            "low",
+        );
     }
-    push("other", "ラベルプリンタ（検体）".into(), "LBL01".into(), "医療情報系", 250, "架空事務機", "KJ-LB2", lab_v, "medium");
+    push(
+        "other",
+        "ラベルプリンタ（検体）".into(),
+        "LBL01".into(),
+        "医療情報系",
+        250,
+        "架空事務機",
+        "KJ-LB2",
+        lab_v,
+        "medium",
+    );
     push("iot", "入退室管理装置".into(), "DOOR01".into(), "事務系", 251, "架空セキュリティ", "KS-DR1", net_v, "low");
 
     let borrowed: Vec<AssetSpec<'_>> = specs
@@ -788,9 +890,25 @@ fn hospital(b: &mut Builder) {
         );
     }
 
-    remote(b, emr_v, "電子カルテサーバ（本番）", "vpn", Some("事業者保守センターの固定IPアドレスのみ"), d(2025, 5, 20), "");
+    remote(
+        b,
+        emr_v,
+        "電子カルテサーバ（本番）",
+        "vpn",
+        Some("事業者保守センターの固定IPアドレスのみ"),
+        d(2025, 5, 20),
+        "",
+    );
     remote(b, pacs_v, "PACSサーバ", "vpn", Some("事業者保守センターの固定IPアドレスのみ"), d(2025, 5, 20), "");
-    remote(b, lab_v, "臨床検査システムサーバ", "vpn", Some("事業者保守センターの固定IPアドレスのみ"), d(2025, 5, 20), "");
+    remote(
+        b,
+        lab_v,
+        "臨床検査システムサーバ",
+        "vpn",
+        Some("事業者保守センターの固定IPアドレスのみ"),
+        d(2025, 5, 20),
+        "",
+    );
     remote(b, net_v, "UTM", "ssh", Some("VPN経由の管理セグメントからのみ"), d(2025, 5, 20), "");
     remote(b, rad_v, "CT装置", "rdp", None, d(2023, 11, 1), "接続元制限なし。保守用回線を常時接続");
     remote(b, med_v, "生体情報モニタ セントラル 1", "anydesk", None, d(2024, 2, 1), "接続元制限なし");
@@ -909,11 +1027,15 @@ mod tests {
             for row in &d.rows {
                 for (field, v) in &row.values {
                     match (field.as_str(), v) {
-                        ("email", Value::Text(e)) => assert!(e.ends_with(".example.jp") || e.ends_with("@example.jp"), "{e}"),
+                        ("email", Value::Text(e)) => {
+                            assert!(e.ends_with(".example.jp") || e.ends_with("@example.jp"), "{e}")
+                        }
                         ("phone" | "emergency_contact", Value::Text(p)) => {
                             assert!(p.starts_with("0120-000-") || p.starts_with("03-0000-"), "{p}")
                         }
-                        ("mac_addresses", Value::TextList(l)) => assert!(l.iter().all(|m| m.starts_with("02:")), "{l:?}"),
+                        ("mac_addresses", Value::TextList(l)) => {
+                            assert!(l.iter().all(|m| m.starts_with("02:")), "{l:?}")
+                        }
                         ("serial", Value::Text(s)) => assert!(s.starts_with("DEMO-"), "{s}"),
                         ("cidrs" | "ip_addresses", Value::TextList(l)) => {
                             for item in l {

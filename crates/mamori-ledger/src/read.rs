@@ -83,6 +83,11 @@ pub enum Format {
 }
 
 /// Guards against files that would exhaust memory or time.
+///
+/// The default of 200,000 rows is far above any institution's ledger (a 900-bed hospital
+/// keeps a few thousand devices and tens of thousands of accounts) and keeps reading and
+/// planning a file within about 0.5 GiB; a file with a million rows is refused at row
+/// 200,001 while it is read, before its rest is decoded (docs/BENCHMARKS.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Rows over all sheets, counting from row 1 (so blank rows above the data count).
@@ -92,7 +97,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_rows: 1_000_000, max_bytes: 200 * 1024 * 1024 }
+        Limits { max_rows: 200_000, max_bytes: 200 * 1024 * 1024 }
     }
 }
 

@@ -303,6 +303,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn count_rows(&self, scope: &Scope, kind: RecordKind) -> Result<u64>;
     /// How many rows `list_rows` would return for `query` without its limit and offset.
     async fn count_matching(&self, scope: &Scope, kind: RecordKind, query: &RecordQuery) -> Result<u64>;
+    /// When the ledger last changed (its newest `updated_at`), `None` when it is empty.
+    async fn ledger_updated_at(&self, scope: &Scope, kind: RecordKind) -> Result<Option<OffsetDateTime>>;
     /// Fails with `Referenced` while another record points at it.
     async fn delete_row(&self, scope: &Scope, kind: RecordKind, id: RecordId, actor: &str) -> Result<bool>;
 
@@ -318,6 +320,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         actor: &str,
     ) -> Result<()>;
     async fn get_evidence(&self, scope: &Scope, id: EvidenceId) -> Result<Option<Evidence>>;
+    /// The institution's evidence of one kind (e.g. `document`), newest first.
+    async fn list_evidence(&self, scope: &Scope, kind: &str, limit: u32) -> Result<Vec<Evidence>>;
     /// The file attached to this evidence, if any.
     async fn get_attachment(&self, scope: &Scope, id: EvidenceId) -> Result<Option<Attachment>>;
     async fn create_finding(&self, scope: &Scope, finding: &Finding, actor: &str) -> Result<()>;

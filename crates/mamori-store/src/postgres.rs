@@ -807,6 +807,16 @@ impl Store for PgStore {
         Ok(n as u64)
     }
 
+    async fn ledger_updated_at(&self, scope: &Scope, kind: RecordKind) -> Result<Option<OffsetDateTime>> {
+        Ok(sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT MAX(updated_at) FROM {} WHERE institution_id = $1",
+            kind.table()
+        )))
+        .bind(scope.institution().0)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     async fn count_matching(&self, scope: &Scope, kind: RecordKind, query: &RecordQuery) -> Result<u64> {
         let (sql, binds) = sql::count_matching(kind, query, sql::Dialect::Postgres)?;
         let mut args = PgArguments::default();
@@ -906,6 +916,24 @@ impl Store for PgStore {
             media_type: r.try_get("media_type")?,
             bytes: r.try_get("content")?,
         }))
+    }
+
+    async fn list_evidence(&self, scope: &Scope, kind: &str, limit: u32) -> Result<Vec<Evidence>> {
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM evidence WHERE institution_id = $1 AND kind = $2 ORDER BY observed_at DESC, id DESC LIMIT $3",
+        )
+        .bind(scope.institution().0)
+        .bind(kind)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(e) = self.get_evidence(scope, EvidenceId(id)).await? {
+                out.push(e);
+            }
+        }
+        Ok(out)
     }
 
     async fn get_evidence(&self, scope: &Scope, id: EvidenceId) -> Result<Option<Evidence>> {
@@ -1377,7 +1405,7 @@ impl Store for PgStore {
                 "SELECT answer FROM checklist_answers WHERE institution_id = $1 AND fiscal_year = $2 AND form = $3 \
                  AND vendor_key = $4 AND item_id = $5 AND device_class = $6",
             )
-            .bind(&inst)
+            .bind(inst)
             .bind(key.fiscal_year)
             .bind(&key.form)
             .bind(key.vendor_key())
@@ -1394,7 +1422,7 @@ impl Store for PgStore {
                  ON CONFLICT (institution_id, fiscal_year, form, vendor_key, item_id, device_class) \
                  DO UPDATE SET answer = excluded.answer, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
             )
-            .bind(&inst)
+            .bind(inst)
             .bind(key.fiscal_year)
             .bind(&key.form)
             .bind(key.vendor_key())
@@ -1502,7 +1530,7 @@ impl Store for PgStore {
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (institution_id, fiscal_year, form, vendor_id) \
                  DO UPDATE SET user_id = excluded.user_id, assigned_by = excluded.assigned_by",
             )
-            .bind(&inst)
+            .bind(inst)
             .bind(a.fiscal_year)
             .bind(&a.form)
             .bind(a.vendor.0)
@@ -1516,7 +1544,7 @@ impl Store for PgStore {
             sqlx::query(
                 "DELETE FROM checklist_assignments WHERE institution_id = $1 AND fiscal_year = $2 AND form = $3 AND vendor_id = $4",
             )
-            .bind(&inst)
+            .bind(inst)
             .bind(a.fiscal_year)
             .bind(&a.form)
             .bind(a.vendor.0)

@@ -702,6 +702,17 @@ impl Store for SqliteStore {
         Ok(n as u64)
     }
 
+    async fn ledger_updated_at(&self, scope: &Scope, kind: RecordKind) -> Result<Option<OffsetDateTime>> {
+        let newest: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT MAX(updated_at) FROM {} WHERE institution_id = $1",
+            kind.table()
+        )))
+        .bind(id_str(scope.institution()))
+        .fetch_one(&self.reader)
+        .await?;
+        newest.as_deref().map(parse_ts).transpose()
+    }
+
     async fn count_matching(&self, scope: &Scope, kind: RecordKind, query: &RecordQuery) -> Result<u64> {
         let (sql, binds) = sql::count_matching(kind, query, sql::Dialect::Sqlite)?;
         let mut args = SqliteArguments::default();
@@ -800,6 +811,24 @@ impl Store for SqliteStore {
             media_type: r.try_get("media_type")?,
             bytes: r.try_get("content")?,
         }))
+    }
+
+    async fn list_evidence(&self, scope: &Scope, kind: &str, limit: u32) -> Result<Vec<Evidence>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM evidence WHERE institution_id = $1 AND kind = $2 ORDER BY observed_at DESC, id DESC LIMIT $3",
+        )
+        .bind(id_str(scope.institution()))
+        .bind(kind)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(e) = self.get_evidence(scope, EvidenceId(parse_uuid(&id)?)).await? {
+                out.push(e);
+            }
+        }
+        Ok(out)
     }
 
     async fn get_evidence(&self, scope: &Scope, id: EvidenceId) -> Result<Option<Evidence>> {

@@ -3,8 +3,12 @@
 //! rules live in the domain. Security is middleware, not per-handler code: security headers,
 //! session loading, CSRF, and an access check per route from one table (`routes`).
 #![forbid(unsafe_code)]
+// Page helpers return `Result<_, Response>` so a handler can hand back the error page as is;
+// boxing the response would buy nothing on a request path.
+#![allow(clippy::result_large_err)]
 
 pub mod api;
+pub mod checklist_io;
 mod csrf;
 mod headers;
 pub mod ledger_io;

@@ -49,6 +49,80 @@ pub enum Command {
         #[arg(long = "which", value_enum, default_value = "all")]
         which: DemoArg,
     },
+    #[command(subcommand)]
+    Checklist(ChecklistCommand),
+}
+
+/// Which filled form: fiscal year (default: the newest edition), form (default: the
+/// institution's own), institution (default: the only one).
+#[derive(Debug, Args)]
+pub struct ChecklistTarget {
+    #[arg(long)]
+    pub fy: Option<i32>,
+    #[arg(long)]
+    pub form: Option<String>,
+    #[arg(long)]
+    pub institution: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AnswerArg {
+    Yes,
+    No,
+    Unanswered,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ChecklistFormat {
+    Xlsx,
+    Pdf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChecklistCommand {
+    Show {
+        #[command(flatten)]
+        target: ChecklistTarget,
+        #[arg(long)]
+        json: bool,
+    },
+    Answer {
+        item: String,
+        #[command(flatten)]
+        target: ChecklistTarget,
+        #[arg(long = "value", value_enum)]
+        value: AnswerArg,
+        #[arg(long = "class")]
+        device_class: Option<String>,
+        #[arg(long)]
+        confirmed: Option<String>,
+        #[arg(long)]
+        target_date: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    Export {
+        #[command(flatten)]
+        target: ChecklistTarget,
+        #[arg(long = "format", id = "checklist_format", value_enum)]
+        format: ChecklistFormat,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    #[command(subcommand)]
+    Edition(EditionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EditionCommand {
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        yes: bool,
+    },
+    List,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -58,6 +58,11 @@ pub fn exit_code(e: &anyhow::Error) -> ExitCode {
 pub fn message(e: &anyhow::Error, lang: Lang) -> String {
     let body = if let Some(s) = e.downcast_ref::<StoreError>() {
         store_message(s, lang)
+    } else if let Some(c) = e.downcast_ref::<mamori_web::checklist_io::ChecklistIoError>() {
+        match c {
+            mamori_web::checklist_io::ChecklistIoError::Store(s) => store_message(s, lang),
+            other => mamori_web::checklist_io::error_text(lang, other),
+        }
     } else if let Some(c) = e.downcast_ref::<CliError>() {
         cli_message(c, lang)
     } else if let Some(t) = e.downcast_ref::<mamori_web::tls::TlsError>() {

@@ -5,6 +5,7 @@ mod answers;
 mod editions;
 mod export;
 mod import;
+mod pdf;
 mod rules;
 
 use mamori_checklist::Edition;

@@ -1,6 +1,6 @@
 use mamori_domain::RecordId;
 use mamori_domain::record::{RecordKind, Row, Value};
-use mamori_ledger::plan::{Action, Level, PlanError, References, plan};
+use mamori_ledger::plan::{Action, Level, PlanError, PlanOptions, References, plan, plan_owned};
 use mamori_ledger::read::{Cell, Sheet};
 use time::macros::date;
 
@@ -210,4 +210,20 @@ fn an_accounts_name_column_points_at_the_staff_member() {
     assert!(p.problems.is_empty(), "{:?}", p.problems);
     assert_eq!(p.rows[0].row.get("person_id"), &Value::Ref(hanako.0));
     assert_eq!(p.rows[0].row.get("holder"), &Value::Text("person".into()));
+}
+
+#[test]
+fn planning_owned_sheets_gives_the_same_plan() {
+    let sheets = read(&crate::xlsx::clinic_workbook(), "台帳.xlsx").unwrap();
+    let borrowed = plan(&sheets, RecordKind::Assets, &[], &References::new()).unwrap();
+    let owned = plan_owned(sheets, RecordKind::Assets, &[], &References::new(), &PlanOptions::default()).unwrap();
+    let strip = |p: &mamori_ledger::plan::Plan| {
+        let mut p = p.clone();
+        for r in &mut p.rows {
+            r.row.id = RecordId(uuid::Uuid::nil());
+        }
+        p
+    };
+    assert_eq!(strip(&owned), strip(&borrowed));
+    assert_eq!(owned.clone().into_rows_to_write().len(), owned.rows_to_write().len());
 }

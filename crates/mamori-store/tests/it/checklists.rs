@@ -4,7 +4,6 @@
 use crate::conformance;
 use crate::harness::{TestDb, clinic};
 use mamori_domain::ledger::Vendor;
-use mamori_domain::record::Record;
 use mamori_domain::{RecordId, time_fmt};
 use mamori_store::{ChecklistAssignment, ChecklistKey, StoreError, StoreExt, StoredEdition};
 use serde_json::json;

@@ -14,6 +14,7 @@ conformance!(
     institution_settings_are_per_tenant_and_audited,
     search_matches_text_and_lists_and_counts,
     history_lists_one_records_changes_newest_first,
+    evidence_is_listed_by_kind_and_ledgers_know_when_they_changed,
 );
 
 fn json(details: &str) -> serde_json::Value {
@@ -154,4 +155,24 @@ async fn history_lists_one_records_changes_newest_first(db: TestDb) {
     assert_eq!(json(&h[0].details)["changed"]["phone"], serde_json::json!([null, "03-0000-0001"]));
     let other = clinic(&*store, "B").await;
     assert!(store.object_history(&other, "vendors", &v.id.to_string(), 10).await.unwrap().is_empty());
+}
+
+async fn evidence_is_listed_by_kind_and_ledgers_know_when_they_changed(db: TestDb) {
+    let store = db.open().await;
+    let s = clinic(&*store, "A").await;
+    let other = clinic(&*store, "B").await;
+    assert_eq!(store.ledger_updated_at(&s, RecordKind::Vendors).await.unwrap(), None);
+    let before = mamori_domain::time_fmt::now();
+    store.put(&s, &vendor("V"), "t").await.unwrap();
+    let at = store.ledger_updated_at(&s, RecordKind::Vendors).await.unwrap().unwrap();
+    assert!(at >= before - time::Duration::seconds(1), "{at} {before}");
+    assert_eq!(store.ledger_updated_at(&other, RecordKind::Vendors).await.unwrap(), None);
+    for (i, kind) in ["document", "scan", "document"].iter().enumerate() {
+        let mut e = Evidence::new(kind, &format!("e{i}"), serde_json::json!({"n": i}));
+        e.observed_at = before + time::Duration::seconds(i as i64);
+        store.put_evidence(&s, &e, None, "t").await.unwrap();
+    }
+    let docs = store.list_evidence(&s, "document", 10).await.unwrap();
+    assert_eq!(docs.iter().map(|e| e.summary.as_str()).collect::<Vec<_>>(), ["e2", "e0"], "newest first");
+    assert!(store.list_evidence(&other, "document", 10).await.unwrap().is_empty());
 }

@@ -450,7 +450,7 @@ pub async fn mapping(
         }
     };
     let sheet = form.get("sheet").filter(|s| sheets.iter().any(|x| &x.name == *s)).cloned();
-    let sheet_changed = sheet.is_some() && sheet != upload.options.sheet && form.get("sheet_only").is_some();
+    let sheet_changed = sheet.is_some() && sheet != upload.options.sheet && form.contains_key("sheet_only");
     let mut options = PlanOptions { overrides: upload.options.overrides.clone(), sheet };
     if sheet_changed {
         state.uploads.set_options(&token, options);
@@ -505,12 +505,11 @@ pub async fn mapping(
             .await;
         }
     }
-    if form.get("save").is_some_and(|v| v == "on") {
-        if let Err(e) =
+    if form.get("save").is_some_and(|v| v == "on")
+        && let Err(e) =
             ledger_io::save_mapping(&*state.store, &scope, &overrides, &format!("user:{}", auth.user.id)).await
-        {
-            return server_error(lang, &e);
-        }
+    {
+        return server_error(lang, &e);
     }
     options.overrides = (!overrides.is_empty()).then_some(overrides);
     state.uploads.set_options(&token, options);
@@ -544,7 +543,7 @@ pub async fn commit(
         Ok(c) => c,
         Err(e) => return server_error(lang, &e),
     };
-    let planned = match plan::plan_with(&sheets, kind, &existing, &refs, &upload.options) {
+    let planned = match plan::plan_owned(sheets, kind, &existing, &refs, &upload.options) {
         Ok(p) if !p.has_errors() => p,
         // The preview shows why.
         _ => return Redirect::to(&back).into_response(),
@@ -554,7 +553,7 @@ pub async fn commit(
         state.store.clone(),
         scope,
         kind,
-        planned.rows_to_write(),
+        planned.into_rows_to_write(),
         &upload.name,
         &upload.bytes,
         &format!("user:{}", auth.user.id),

@@ -53,7 +53,7 @@ fn actor(auth: &Auth) -> String {
     format!("user:{}", auth.user.id)
 }
 
-fn url_encode(s: &str) -> String {
+pub fn url_encode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)]).map(|q| q[1..].to_owned()).unwrap_or_default()
 }
 

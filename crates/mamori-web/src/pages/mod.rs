@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod checklist;
 pub mod dashboard;
 pub mod jobs;
 pub mod ledger_import;

@@ -2,6 +2,7 @@
 //! every route × every role, CSRF, lockout, throttling, session fixation, cookies, XSS,
 //! TOTP replay, and tenant isolation through UI and API on SQLite and PostgreSQL.
 
+mod checklist;
 mod kit;
 mod ledgers;
 mod matrix;

@@ -62,6 +62,8 @@ fn every_route_checks_every_role() {
             ("{lang}", "en".to_owned()),
             ("{kind}", "assets".to_owned()),
             ("{upload}", "no-such-upload".to_owned()),
+            ("{fy}", "2025".to_owned()),
+            ("{form}", "clinic".to_owned()),
         ] {
             out = out.replace(param, &value);
         }

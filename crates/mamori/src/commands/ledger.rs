@@ -27,7 +27,7 @@ fn export_lang(ctx: &Ctx) -> export::Lang {
 }
 
 /// The institution named by `--institution`, or the only one there is.
-async fn scope(store: &dyn Store, institution: Option<&str>) -> anyhow::Result<Scope> {
+pub(super) async fn scope(store: &dyn Store, institution: Option<&str>) -> anyhow::Result<Scope> {
     let id = match institution {
         Some(s) => s.parse::<InstitutionId>().map_err(|_| CliError::BadId { value: s.to_owned() })?,
         None => match store.list_institutions().await?.as_slice() {
@@ -68,7 +68,7 @@ fn file_bytes(
 
 /// Writes beside the target and renames, so a reader never sees half a file and a failed
 /// export leaves any earlier file as it was.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     let fail = |e: std::io::Error| CliError::WriteFile {
         path: path.display().to_string(),
         reason: mamori_store::classify_io(&e),
@@ -112,7 +112,7 @@ async fn import(
     let (existing, refs) = ledger_io::import_context(&*store, &scope, kind).await?;
     // The column mapping saved in the web UI applies here too.
     let options = PlanOptions { overrides: ledger_io::saved_mapping(&*store, &scope, kind).await?, sheet: None };
-    let plan = mamori_ledger::plan::plan_with(&sheets, kind, &existing, &refs, &options)
+    let plan = mamori_ledger::plan::plan_owned(sheets, kind, &existing, &refs, &options)
         .map_err(|_| CliError::ImportNoHeader { ledger: export::ledger_title(kind, export_lang(ctx)).to_owned() })?;
     let (create, update, unchanged) = plan.counts();
     println!(
@@ -152,9 +152,17 @@ async fn import(
     }
     // One transaction, run as a job: all rows or none, with progress.
     let runner = mamori_jobs::JobRunner::new(store.clone());
-    let run =
-        ledger_io::run_import(&runner, store.clone(), scope, kind, plan.rows_to_write(), &name, &bytes, &ctx.actor)
-            .await?;
+    let run = ledger_io::run_import(
+        &runner,
+        store.clone(),
+        scope,
+        kind,
+        plan.into_rows_to_write(),
+        &name,
+        &bytes,
+        &ctx.actor,
+    )
+    .await?;
     let (handle, done, total) = (run.handle, run.done, run.total);
     let bar = output::progress_bar(Some(total));
     let wait = handle.wait();

@@ -2,6 +2,7 @@
 //! the user's language; errors bubble up to `failure` for one-line messages.
 
 mod audit;
+mod checklist;
 mod init;
 mod institution;
 mod jobs;
@@ -69,6 +70,7 @@ pub async fn run(cli: Cli, lang: Lang) -> anyhow::Result<ExitCode> {
         Command::Token(c) => token::run(&ctx, c).await,
         Command::Ledger(c) => ledger::run(&ctx, c).await,
         Command::Demo { which } => ledger::demo(&ctx, which).await,
+        Command::Checklist(c) => checklist::run(&ctx, c).await,
     }
 }
 
