@@ -9,6 +9,8 @@
 //!
 //! - [`definition`]: `Edition` → `Form` → `Section` → `Item`, loaded from TOML, validated.
 //! - [`answer`]: `Answer`, `validate_answer`, `carry_over`, `progress`.
+//! - [`answers_import`]: `import_answers_xlsx`, a filled form (a vendor's 事業者確認用)
+//!   read back from the XLSX mamori exported, its layout checked cell by cell.
 //! - [`evaluate`]: `Facts`, the `Rule` and `FactProvider` traits, `Evaluator`, `rules_coverage`.
 //! - [`rules`]: the rules that ledgers can answer today.
 //! - [`import`]: `import_edition_xlsx`, `diff`, `edition_from_import`.
@@ -17,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod answer;
+pub mod answers_import;
 pub mod dates;
 pub mod definition;
 pub mod evaluate;
@@ -28,6 +31,7 @@ pub mod pdf;
 pub mod rules;
 
 pub use answer::{Answer, AnswerError, AnswerValue, carry_over, progress, validate_answer, validate_answers};
+pub use answers_import::{AnswerImportError, AnswerImportWarning, ImportedAnswers, import_answers_xlsx};
 pub use definition::{
     Certainty, DefinitionError, Edition, Form, Item, Respondent, Section, builtin_edition, builtin_editions,
 };

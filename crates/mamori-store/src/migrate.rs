@@ -76,10 +76,16 @@ mod tests {
 
     #[test]
     fn newer_or_unknown_versions_are_refused() {
-        assert_eq!(check(&[], SQLITE).unwrap(), SchemaStatus { current: 0, supported: 2 });
-        assert_eq!(check(&[1], SQLITE).unwrap(), SchemaStatus { current: 1, supported: 2 });
-        assert!(check(&[1, 2], SQLITE).unwrap().up_to_date());
-        assert!(matches!(check(&[1, 2, 3], SQLITE), Err(StoreError::SchemaTooNew { found: 3, supported: 2 })));
+        let latest = SQLITE.last().unwrap().0;
+        assert_eq!(POSTGRES.last().unwrap().0, latest, "both backends are at the same version");
+        let all: Vec<i64> = (1..=latest).collect();
+        assert_eq!(check(&[], SQLITE).unwrap(), SchemaStatus { current: 0, supported: latest });
+        assert_eq!(check(&[1], SQLITE).unwrap(), SchemaStatus { current: 1, supported: latest });
+        assert!(check(&all, SQLITE).unwrap().up_to_date());
+        let newer: Vec<i64> = (1..=latest + 1).collect();
+        assert!(
+            matches!(check(&newer, SQLITE), Err(StoreError::SchemaTooNew { found, supported }) if found == latest + 1 && supported == latest)
+        );
         assert!(matches!(check(&[1, 20260101], SQLITE), Err(StoreError::SchemaTooNew { .. })));
     }
 

@@ -1882,12 +1882,13 @@ mod tests {
             pool.close().await;
         }
         let err = SqliteStore::open(&path, OpenOptions { create: false, migrate: false }).await.unwrap_err();
-        assert!(matches!(err, StoreError::SchemaOutdated { found: 1, supported: 2 }), "{err:?}");
+        assert!(matches!(err, StoreError::SchemaOutdated { found: 1, supported } if supported >= 2), "{err:?}");
         let store = SqliteStore::open(&path, OpenOptions { create: false, migrate: true }).await.unwrap();
         assert!(store.schema_status().await.unwrap().up_to_date());
         let t = store.use_api_token("h").await.unwrap().expect("the old token still works");
         assert_eq!((t.id, t.user_id, t.institution_id, t.role), (id, None, None, None));
         let migrated = store.audit_events(Chain::System, 0, 10).await.unwrap();
-        assert_eq!(migrated.last().map(|e| e.details.as_str()), Some(r#"{"from":1,"to":2}"#));
+        let to = store.schema_status().await.unwrap().supported;
+        assert_eq!(migrated.last().map(|e| e.details.clone()), Some(format!(r#"{{"from":1,"to":{to}}}"#)));
     }
 }

@@ -2,6 +2,7 @@
 //! evaluator on fixture facts, and real XLSX workbooks generated here, imported and exported.
 
 mod answers;
+mod answers_import;
 mod editions;
 mod export;
 mod import;

@@ -208,6 +208,7 @@ async fn show(ctx: &Ctx, t: &ChecklistTarget, json: bool) -> anyhow::Result<Exit
     if json {
         output::json(&serde_json::json!({
             "edition": tg.edition.id,
+            "institution": tg.scope.institution().to_string(),
             "fiscal_year": tg.key.fiscal_year,
             "form": tg.key.form,
             "answers": answers,

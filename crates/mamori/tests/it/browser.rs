@@ -1,6 +1,7 @@
 //! The web UI in a real browser: headless Chromium, driven over WebDriver by fantoccini, from the
 //! first-run setup through user management, roles, logout and TOTP logins, to importing a
-//! clinic's CSV ledger through the upload, preview and column-mapping steps.
+//! clinic's CSV ledger through the upload, preview and column-mapping steps, and answering the
+//! MHLW checklist in the guided mode and downloading it as XLSX and PDF.
 //!
 //! Needs the Debian packages `chromium` and `chromium-driver` (scripts/test.sh installs them);
 //! without them the test fails, it is never skipped. On a failure the page is kept as a
@@ -174,7 +175,42 @@ async fn scenario(b: &Browser, token: &str) -> Result<()> {
     b.wait_text("table.list tbody", "192.168.10.5").await?;
     std::fs::write(shots.join("ledger-list.png"), b.client.screenshot().await?)?;
 
-    // 8. The dashboard at 1280 px, kept for people to look at.
+    // 8. The checklist: the guided mode answers the first item with mamori's proposal in
+    // view, moves on, and the official form downloads as XLSX and PDF.
+    b.step("checklist");
+    b.click_nav("チェックリスト").await?;
+    b.wait_text("#checklist-progress", "未回答").await.context("the checklist page")?;
+    b.find("#guide-start").await?.click().await?;
+    b.wait_text("main", "項目目").await.context("the guided mode")?;
+    b.wait_text("#guide-proposal", "mamori の判定").await?;
+    let first = b.find("#guide-item").await?.text().await?;
+    let form = b.find("form#guide-answer").await?;
+    form.find(Locator::Css("input[type='radio'][value='yes']")).await?.click().await?;
+    b.find("#guide-save").await?.click().await?;
+    b.until("the next item of the guide", async || {
+        let now = b.client.find(Locator::Css("#guide-item")).await?.text().await?;
+        Ok((now != first).then_some(()))
+    })
+    .await?;
+    std::fs::write(shots.join("checklist-guide.png"), b.client.screenshot().await?)?;
+    b.goto(&format!("/i/{inst}/checklist")).await?;
+    b.wait_text("#checklist-progress", "はい 1 件").await.context("the answer in the progress line")?;
+    for format in ["xlsx", "pdf"] {
+        let link = b.find(&format!("a[href$='/export?format={format}']")).await?;
+        let href = link.attr("href").await?.context("export link")?;
+        let got = b
+            .client
+            .execute_async(
+                "const [url, done] = arguments; fetch(url).then(r => done(r.status + ' ' + r.headers.get('content-type')));",
+                vec![serde_json::json!(href)],
+            )
+            .await?;
+        let got = got.as_str().unwrap_or_default().to_owned();
+        ensure!(got.starts_with("200 "), "{format} export answered {got}");
+        ensure!(got.contains(if format == "pdf" { "application/pdf" } else { "spreadsheetml" }), "{format}: {got}");
+    }
+
+    // 9. The dashboard at 1280 px, kept for people to look at.
     b.step("screenshot");
     b.goto(&format!("/i/{inst}")).await?;
     b.wait_text("main", INSTITUTION).await?;

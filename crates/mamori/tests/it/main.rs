@@ -2,6 +2,7 @@
 
 mod api;
 mod browser;
+mod checklist;
 mod cli;
 mod harness;
 mod ledger;
