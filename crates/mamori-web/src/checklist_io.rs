@@ -32,6 +32,8 @@ pub enum ChecklistIoError {
     Export(#[from] mamori_checklist::ExportError),
     #[error(transparent)]
     Pdf(#[from] mamori_checklist::PdfError),
+    #[error(transparent)]
+    AnswersImport(#[from] mamori_checklist::AnswerImportError),
     #[error("no checklist edition for fiscal year {fiscal_year}")]
     NoEdition { fiscal_year: i32 },
 }
@@ -45,6 +47,7 @@ impl ChecklistIoError {
             Self::Import(e) => e.code(),
             Self::Export(e) => e.code(),
             Self::Pdf(e) => e.code(),
+            Self::AnswersImport(e) => e.code(),
             Self::NoEdition { .. } => "checklist-no-edition",
         }
     }
@@ -91,6 +94,7 @@ pub fn error_text(lang: mamori_i18n::Lang, e: &ChecklistIoError) -> String {
         ChecklistIoError::Pdf(mamori_checklist::PdfError::FontMissing { package, .. }) => {
             lang.ta("checklist-error-pdf-font-missing", &[("package", s(package))])
         }
+        ChecklistIoError::AnswersImport(i) => answers_import_text(lang, i),
         ChecklistIoError::NoEdition { fiscal_year } => {
             lang.ta("checklist-error-no-edition", &[("fy", Arg::from(i64::from(*fiscal_year)))])
         }
@@ -283,6 +287,53 @@ pub async fn save_answers(
         })
         .collect::<Result<_, StoreError>>()?;
     Ok(store.put_checklist_answers(scope, key, &rows, actor).await?)
+}
+
+/// Why a filled form could not be imported, naming the sheet, cell and item.
+fn answers_import_text(lang: mamori_i18n::Lang, e: &mamori_checklist::AnswerImportError) -> String {
+    use mamori_checklist::AnswerImportError as E;
+    use mamori_i18n::Arg;
+    let s = |v: &str| Arg::from(v.to_owned());
+    let n = |v: u32| Arg::from(i64::from(v));
+    let c = |v: &char| Arg::from(v.to_string());
+    let args: Vec<(&'static str, Arg)> = match e {
+        E::TooLarge { bytes, max } => vec![("bytes", Arg::from(*bytes)), ("max", Arg::from(*max))],
+        E::Damaged { .. } | E::PasswordProtected => vec![],
+        E::UnknownForm { edition, form } => vec![("edition", s(edition)), ("form", s(form))],
+        E::SheetMissing { expected, sheets } => vec![("expected", s(expected)), ("sheets", s(&sheets.join("、")))],
+        E::WrongForm { sheet, expected, found } | E::WrongEdition { sheet, expected, found } => {
+            vec![("sheet", s(sheet)), ("expected", s(expected)), ("found", s(found))]
+        }
+        E::LayoutChanged { sheet, row, column, expected, found } => vec![
+            ("sheet", s(sheet)),
+            ("row", n(*row)),
+            ("column", c(column)),
+            ("expected", s(expected)),
+            ("found", s(found)),
+        ],
+        E::UnknownItem { sheet, row, column, item } => {
+            vec![("sheet", s(sheet)), ("row", n(*row)), ("column", c(column)), ("item", s(item))]
+        }
+        E::TooManyRows { sheet, max } => vec![("sheet", s(sheet)), ("max", n(*max))],
+        E::BadMark { sheet, row, column, item, found } => {
+            vec![("sheet", s(sheet)), ("row", n(*row)), ("column", c(column)), ("item", s(item)), ("found", s(found))]
+        }
+        E::BothMarked { sheet, row, item } => vec![("sheet", s(sheet)), ("row", n(*row)), ("item", s(item))],
+        E::BadDate { sheet, row, column, item, header, found } => vec![
+            ("sheet", s(sheet)),
+            ("row", n(*row)),
+            ("column", c(column)),
+            ("item", s(item)),
+            ("header", s(header)),
+            ("found", s(found)),
+        ],
+        E::InvalidAnswer { sheet, row, source } => vec![
+            ("sheet", s(sheet)),
+            ("row", n(*row)),
+            ("what", s(&error_text(lang, &ChecklistIoError::Answer((**source).clone())))),
+        ],
+    };
+    lang.try_ta(e.code(), &args).unwrap_or_else(|| e.to_string())
 }
 
 /// The font for PDF exports: `MAMORI_PDF_FONT` (a font file) when set, else the first

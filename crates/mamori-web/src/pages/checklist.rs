@@ -124,6 +124,11 @@ struct ChecklistPage {
     unconfirmed: usize,
     sections: Vec<SectionView>,
     can_edit: bool,
+    /// The institution's own form (not a vendor's).
+    own_form: bool,
+    vendors: Vec<VendorRow>,
+    vendor_users: Vec<(String, String)>,
+    can_assign: bool,
     responsible: Option<String>,
     documents: usize,
 }
@@ -198,14 +203,49 @@ pub async fn form(
         Ok(x) => x,
         Err(r) => return r,
     };
+    let view = View::institution(&auth, &scope, &key);
+    render_form(&state, &auth, &scope, lang, &edition, &key, &view).await
+}
+
+/// Where a form is shown and who may answer it: the institution's own form, the vendor's
+/// form seen by the institution, or the vendor's form answered by the vendor.
+pub struct View {
+    pub base: String,
+    pub can_answer: bool,
+    pub vendor_name: Option<String>,
+    /// The institution's page of a vendor form links back to the vendor list.
+    pub institution_side: bool,
+}
+
+impl View {
+    fn institution(auth: &Auth, scope: &Scope, key: &ChecklistKey) -> View {
+        View {
+            base: format!("/i/{}/checklist/{}/{}", scope.institution(), key.fiscal_year, key.form),
+            can_answer: auth.can(scope.institution(), Permission::EditData),
+            vendor_name: None,
+            institution_side: true,
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render_form(
+    state: &AppState,
+    auth: &Auth,
+    scope: &Scope,
+    lang: Lang,
+    edition: &Edition,
+    key: &ChecklistKey,
+    view: &View,
+) -> Response {
     let today = checklist_io::today();
     let result: Result<_, ChecklistIoError> = async {
-        let answers = checklist_io::answers(&*state.store, &scope, &key).await?;
-        let evaluation = checklist_io::evaluate(&*state.store, &scope, &edition, &key.form, today).await?;
-        let progress = mamori_checklist::progress(&edition, &key.form, &answers, today, 60)?;
+        let answers = checklist_io::answers(&*state.store, scope, key).await?;
+        let evaluation = checklist_io::evaluate(&*state.store, scope, edition, &key.form, today).await?;
+        let progress = mamori_checklist::progress(edition, &key.form, &answers, today, 60)?;
         let years = checklist_io::fiscal_years(&*state.store).await?;
-        let responsible = checklist_io::responsible(&*state.store, &scope).await?;
-        let documents = checklist_io::documents(&*state.store, &scope).await?.len();
+        let responsible = checklist_io::responsible(&*state.store, scope).await?;
+        let documents = checklist_io::documents(&*state.store, scope).await?.len();
         Ok((answers, evaluation, progress, years, responsible, documents))
     }
     .await;
@@ -213,8 +253,16 @@ pub async fn form(
         Ok(r) => r,
         Err(e) => return server_error(lang, &e),
     };
+    let vendors = if key.vendor.is_none() && view.institution_side {
+        match vendor_rows(state, scope, edition, key.fiscal_year).await {
+            Ok(v) => v,
+            Err(e) => return server_error(lang, &e),
+        }
+    } else {
+        Vec::new()
+    };
     let inst = scope.institution().to_string();
-    let f = edition.form(&key.form).expect("checked in open()");
+    let f = edition.form(&key.form).expect("checked by the caller");
     let sections = f
         .sections
         .iter()
@@ -227,7 +275,7 @@ pub async fn form(
                     id: item.id.clone(),
                     text: item.display_text().to_owned(),
                     caveat: item.wording_caveat_ja(),
-                    slots: slots(&inst, &edition, item, &answers, &evaluation),
+                    slots: slots(&inst, edition, item, &answers, &evaluation),
                 })
                 .collect(),
         })
@@ -256,11 +304,14 @@ pub async fn form(
             )
         })
         .collect();
-    let mut page = Page::for_user(&state, &auth, lang, "checklist-web-title", Some(scope.institution())).await;
-    page.title = format!("{} {}", edition.label_ja, f.title_ja);
+    let mut page = Page::for_user(state, auth, lang, "checklist-web-title", Some(scope.institution())).await;
+    page.title = match &view.vendor_name {
+        Some(v) => format!("{} {}（{v}）", edition.label_ja, f.title_ja),
+        None => format!("{} {}", edition.label_ja, f.title_ja),
+    };
     render(&ChecklistPage {
         page,
-        base: format!("/i/{inst}/checklist/{}/{}", key.fiscal_year, key.form),
+        base: view.base.clone(),
         fy: key.fiscal_year,
         form_id: key.form.clone(),
         heading: edition.title_ja.clone(),
@@ -278,11 +329,75 @@ pub async fn form(
         deadlines,
         unconfirmed: progress.unconfirmed_wording,
         sections,
-        can_edit: auth.can(scope.institution(), Permission::EditData),
+        can_edit: view.can_answer,
+        own_form: key.vendor.is_none(),
+        vendors,
+        vendor_users: if key.vendor.is_none() && view.institution_side {
+            match state.store.institution_users(scope).await {
+                Ok(users) => users
+                    .into_iter()
+                    .filter(|(_, r)| *r == mamori_domain::auth::Role::Vendor)
+                    .map(|(u, _)| (u.id.to_string(), u.display_name))
+                    .collect(),
+                Err(e) => return server_error(lang, &e),
+            }
+        } else {
+            Vec::new()
+        },
+        can_assign: view.institution_side && auth.can(scope.institution(), Permission::EditData),
         responsible: responsible.map(|r| r.name),
         documents,
         inst,
     })
+}
+
+pub struct VendorRow {
+    pub id: String,
+    pub name: String,
+    pub assigned: bool,
+    pub user: String,
+    pub answered: String,
+}
+
+/// The vendors of 事業者台帳 with their 事業者確認用 for a year.
+async fn vendor_rows(
+    state: &AppState,
+    scope: &Scope,
+    edition: &Edition,
+    fy: i32,
+) -> Result<Vec<VendorRow>, ChecklistIoError> {
+    let Some(form) = vendor_form(edition) else { return Ok(Vec::new()) };
+    let assignments = state.store.checklist_assignments(scope).await?;
+    let users: HashMap<String, String> = state
+        .store
+        .institution_users(scope)
+        .await?
+        .into_iter()
+        .map(|(u, _)| (u.id.to_string(), u.display_name))
+        .collect();
+    let mut out = Vec::new();
+    for v in state.store.list_rows(scope, RecordKind::Vendors, &RecordQuery::default()).await? {
+        let a = assignments.iter().find(|a| a.vendor == v.id && a.fiscal_year == fy && a.form == form);
+        let key = ChecklistKey { fiscal_year: fy, form: form.clone(), vendor: Some(v.id) };
+        let answers = checklist_io::answers(&*state.store, scope, &key).await?;
+        let answered = answers.iter().filter(|x| x.value != AnswerValue::Unanswered).count();
+        out.push(VendorRow {
+            id: v.id.to_string(),
+            name: v.text("name").ok().flatten().unwrap_or_default(),
+            assigned: a.is_some(),
+            user: a
+                .and_then(|a| a.user)
+                .map(|u| users.get(&u.to_string()).cloned().unwrap_or_default())
+                .unwrap_or_default(),
+            answered: if answers.is_empty() { String::new() } else { answered.to_string() },
+        });
+    }
+    Ok(out)
+}
+
+/// The edition's 事業者確認用.
+fn vendor_form(edition: &Edition) -> Option<String> {
+    edition.forms.iter().find(|f| f.respondent == mamori_checklist::Respondent::Vendor).map(|f| f.id.clone())
 }
 
 // ---- guided mode ------------------------------------------------------------------------
@@ -324,6 +439,7 @@ async fn guide_page(
     lang: Lang,
     edition: &Edition,
     key: &ChecklistKey,
+    view: &View,
     item_id: &str,
     error: Option<String>,
 ) -> Response {
@@ -360,7 +476,7 @@ async fn guide_page(
     };
     let item = items[index];
     let inst = scope.institution().to_string();
-    let base = format!("/i/{inst}/checklist/{}/{}", key.fiscal_year, key.form);
+    let base = view.base.clone();
     let (meaning, check, if_no, ask) = match &item.guidance {
         Some(g) => (g.meaning_ja.clone(), g.check_ja.clone(), g.if_no_ja.clone(), g.ask_ja.clone().unwrap_or_default()),
         None => Default::default(),
@@ -385,7 +501,7 @@ async fn guide_page(
         note,
         prev: index.checked_sub(1).map(|i| guide_url(items[i])),
         next: items.get(index + 1).map(|i| guide_url(i)),
-        can_edit: auth.can(scope.institution(), Permission::EditData),
+        can_edit: view.can_answer,
         error: error.clone(),
         base,
     });
@@ -405,7 +521,10 @@ pub async fn guide(
 ) -> Response {
     let lang = lang_from_headers(&headers);
     match open(&state, lang, &fy, &form).await {
-        Ok((edition, key)) => guide_page(&state, &auth, &scope, lang, &edition, &key, &q.item, None).await,
+        Ok((edition, key)) => {
+            let view = View::institution(&auth, &scope, &key);
+            guide_page(&state, &auth, &scope, lang, &edition, &key, &view, &q.item, None).await
+        }
         Err(r) => r,
     }
 }
@@ -424,14 +543,32 @@ pub async fn answer(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let item_id = super::field(&f, "item").to_owned();
+    let view = View::institution(&auth, &scope, &key);
+    save_item(&state, &auth, &scope, lang, &edition, &key, &view, &f).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn save_item(
+    state: &AppState,
+    auth: &Auth,
+    scope: &Scope,
+    lang: Lang,
+    edition: &Edition,
+    key: &ChecklistKey,
+    view: &View,
+    f: &HashMap<String, String>,
+) -> Response {
+    if !view.can_answer {
+        return super::forbidden(lang);
+    }
+    let item_id = super::field(f, "item").to_owned();
     let Some(item) = edition.form(&key.form).and_then(|x| x.item(&item_id)).cloned() else {
         return not_found(lang);
     };
     let today = checklist_io::today();
     let bad = |code: &str| lang.t(&format!("checklist-web-error-{code}"));
     let date = |name: &str| -> Result<Option<time::Date>, String> {
-        let raw = super::field(&f, name);
+        let raw = super::field(f, name);
         if raw.is_empty() {
             return Ok(None);
         }
@@ -440,19 +577,19 @@ pub async fn answer(
     let (confirmed, target) = match (date("confirmed_on"), date("target_date")) {
         (Ok(c), Ok(t)) => (c, t),
         (Err(e), _) | (_, Err(e)) => {
-            return guide_page(&state, &auth, &scope, lang, &edition, &key, &item_id, Some(e)).await;
+            return guide_page(state, auth, scope, lang, edition, key, view, &item_id, Some(e)).await;
         }
     };
-    let evaluation = match checklist_io::evaluate(&*state.store, &scope, &edition, &key.form, today).await {
+    let evaluation = match checklist_io::evaluate(&*state.store, scope, edition, &key.form, today).await {
         Ok(e) => e,
         Err(e) => return server_error(lang, &e),
     };
-    let reason = super::field(&f, "reason");
-    let note = super::field(&f, "note");
+    let reason = super::field(f, "reason");
+    let note = super::field(f, "note");
     let mut answers = Vec::new();
     for class in item.answer_slots() {
         let field = format!("value_{}", class.unwrap_or(""));
-        let value = match super::field(&f, &field) {
+        let value = match super::field(f, &field) {
             "yes" => AnswerValue::Yes,
             "no" => AnswerValue::No,
             _ => AnswerValue::Unanswered,
@@ -465,19 +602,19 @@ pub async fn answer(
             a.evidence = p.evidence.clone();
             if matches!((p.value, value), (ProposedValue::Yes, AnswerValue::No) | (ProposedValue::No, AnswerValue::Yes))
             {
-                a.overridden = Some(Override { by: actor(&auth), reason: reason.to_owned(), proposed: p.value });
+                a.overridden = Some(Override { by: actor(auth), reason: reason.to_owned(), proposed: p.value });
             }
         }
         answers.push(a);
     }
-    match checklist_io::save_answers(&*state.store, &scope, &edition, &key, &answers, &actor(&auth)).await {
+    match checklist_io::save_answers(&*state.store, scope, edition, key, &answers, &actor(auth)).await {
         Ok(_) => {
-            let base = format!("/i/{}/checklist/{}/{}", scope.institution(), key.fiscal_year, key.form);
-            let form_def = edition.form(&key.form).expect("checked in open()");
+            let base = view.base.clone();
+            let form_def = edition.form(&key.form).expect("checked by the caller");
             let items: Vec<&Item> = form_def.items().collect();
             let next = items.iter().position(|i| i.id == item.id).and_then(|i| items.get(i + 1));
             let to = match next {
-                _ if super::field(&f, "go") == "form" => base,
+                _ if super::field(f, "go") == "form" => base,
                 Some(n) => format!("{base}/guide?item={}", super::ledgers::url_encode(&n.id)),
                 None => base,
             };
@@ -485,7 +622,7 @@ pub async fn answer(
         }
         Err(e) => {
             let message = checklist_io::error_text(lang, &e);
-            guide_page(&state, &auth, &scope, lang, &edition, &key, &item_id, Some(message)).await
+            guide_page(state, auth, scope, lang, edition, key, view, &item_id, Some(message)).await
         }
     }
 }
@@ -745,5 +882,305 @@ pub async fn set_responsible(
     match checklist_io::set_responsible(&*state.store, &scope, &r, &actor(&auth)).await {
         Ok(()) => Redirect::to(&back).into_response(),
         Err(e) => server_error(lang, &e),
+    }
+}
+
+// ---- 事業者確認用 -------------------------------------------------------------------------
+
+/// The vendor form of a year for one vendor of the ledger.
+async fn open_vendor(
+    state: &AppState,
+    scope: &Scope,
+    lang: Lang,
+    fy: &str,
+    vendor: &str,
+) -> Result<(Edition, ChecklistKey, String), Response> {
+    let fy: i32 = fy.parse().map_err(|_| not_found(lang))?;
+    let edition = match checklist_io::edition_for(&*state.store, fy).await {
+        Ok(e) => e,
+        Err(ChecklistIoError::NoEdition { .. }) => return Err(not_found(lang)),
+        Err(e) => return Err(server_error(lang, &e)),
+    };
+    let form = vendor_form(&edition).ok_or_else(|| not_found(lang))?;
+    let vendor_id = vendor.parse::<uuid::Uuid>().map(mamori_domain::RecordId).map_err(|_| not_found(lang))?;
+    let row = match state.store.get_row(scope, RecordKind::Vendors, vendor_id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return Err(not_found(lang)),
+        Err(e) => return Err(server_error(lang, &e)),
+    };
+    let name = row.text("name").ok().flatten().unwrap_or_default();
+    Ok((edition, ChecklistKey { fiscal_year: fy, form, vendor: Some(vendor_id) }, name))
+}
+
+/// Sends (or withdraws) the year's 事業者確認用 to a vendor, naming the 事業者 user who answers.
+pub async fn assign(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Extension(scope): Extension<Scope>,
+    Path((_, fy)): Path<(String, String)>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let lang = lang_from_headers(&headers);
+    let (edition, key, _) = match open_vendor(&state, &scope, lang, &fy, super::field(&f, "vendor")).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let user = match super::field(&f, "user") {
+        "" => None,
+        u => match u.parse::<uuid::Uuid>() {
+            // Only a 事業者 member of this institution may be named.
+            Ok(id) => match state.store.institution_users(&scope).await {
+                Ok(users) if users.iter().any(|(x, r)| x.id.0 == id && *r == mamori_domain::auth::Role::Vendor) => {
+                    Some(mamori_domain::UserId(id))
+                }
+                Ok(_) => return not_found(lang),
+                Err(e) => return server_error(lang, &e),
+            },
+            Err(_) => return not_found(lang),
+        },
+    };
+    let a = mamori_store::ChecklistAssignment {
+        fiscal_year: key.fiscal_year,
+        form: key.form.clone(),
+        vendor: key.vendor.expect("a vendor key"),
+        user,
+    };
+    let assigned = super::field(&f, "action") != "withdraw";
+    if let Err(e) = state.store.set_checklist_assignment(&scope, &a, assigned, &actor(&auth)).await {
+        return server_error(lang, &e);
+    }
+    let own = checklist_io::own_form(
+        state
+            .store
+            .institution(&scope)
+            .await
+            .map(|i| i.kind)
+            .unwrap_or(mamori_domain::institution::InstitutionKind::Clinic),
+        &edition,
+    );
+    Redirect::to(&format!("/i/{}/checklist/{}/{own}#vendors", scope.institution(), key.fiscal_year)).into_response()
+}
+
+/// The institution's view of a vendor's form (read-only; the vendor answers it, or the
+/// institution imports the vendor's filled XLSX).
+pub async fn vendor_form_view(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Extension(scope): Extension<Scope>,
+    Path((_, fy, vendor)): Path<(String, String, String)>,
+) -> Response {
+    let lang = lang_from_headers(&headers);
+    let (edition, key, name) = match open_vendor(&state, &scope, lang, &fy, &vendor).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let view = View {
+        base: format!("/i/{}/checklist/{fy}/vendor/{vendor}", scope.institution()),
+        can_answer: false,
+        vendor_name: Some(name),
+        institution_side: true,
+    };
+    render_form(&state, &auth, &scope, lang, &edition, &key, &view).await
+}
+
+pub async fn vendor_form_export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Extension(scope): Extension<Scope>,
+    Path((_, fy, vendor)): Path<(String, String, String)>,
+) -> Response {
+    let lang = lang_from_headers(&headers);
+    let (edition, key, name) = match open_vendor(&state, &scope, lang, &fy, &vendor).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let result: Result<Vec<u8>, ChecklistIoError> = async {
+        let institution = state.store.institution(&scope).await?;
+        let answers = checklist_io::answers(&*state.store, &scope, &key).await?;
+        Ok(mamori_checklist::export_xlsx(&edition, &key.form, &institution.name, &answers, None)?)
+    }
+    .await;
+    let bytes = match result {
+        Ok(b) => b,
+        Err(e) => return server_error(lang, &e),
+    };
+    let draft = AuditDraft::new(&actor(&auth), "checklist.export")
+        .object("checklist", format!("{}/{}/{vendor}", key.fiscal_year, key.form))
+        .details(serde_json::json!({"format": "xlsx", "vendor": name, "via": "web"}));
+    if let Err(e) = state.store.append_audit(scope.chain(), &draft).await {
+        return server_error(lang, &e);
+    }
+    let f = edition.form(&key.form).expect("a vendor form");
+    download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("{}_{}_{name}.xlsx", edition.label_ja, f.title_ja),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "checklist_import_result.html")]
+struct ImportResult {
+    ok: bool,
+    message: String,
+}
+
+/// The vendor's filled XLSX, checked against the layout mamori exported; all answers or none.
+/// Sent by htmx; the result replaces a part of the page.
+pub async fn vendor_form_import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Extension(scope): Extension<Scope>,
+    Path((_, fy, vendor)): Path<(String, String, String)>,
+    multipart: Multipart,
+) -> Response {
+    let lang = lang_from_headers(&headers);
+    let (edition, key, _) = match open_vendor(&state, &scope, lang, &fy, &vendor).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let fail = |message: String| render(&ImportResult { ok: false, message });
+    let bytes = match super::ledger_import::read_upload(multipart, MAX_ATTACHMENT_BYTES).await {
+        Ok(Some((_, b, _))) if !b.is_empty() => b,
+        Ok(_) => return fail(lang.t("ledger-web-error-upload-empty")),
+        Err(code) => return fail(lang.t(&format!("ledger-web-error-{code}"))),
+    };
+    let imported = match mamori_checklist::import_answers_xlsx(&edition, &key.form, &bytes) {
+        Ok(i) => i,
+        Err(e) => return fail(checklist_io::error_text(lang, &ChecklistIoError::from(e))),
+    };
+    let answered: Vec<Answer> = imported.answers.into_iter().filter(|a| a.value != AnswerValue::Unanswered).collect();
+    match checklist_io::save_answers(&*state.store, &scope, &edition, &key, &answered, &actor(&auth)).await {
+        Ok(n) => render(&ImportResult {
+            ok: true,
+            message: lang.ta("checklist-web-imported", &[("count", answered.len().into()), ("changed", n.into())]),
+        }),
+        Err(e) => fail(checklist_io::error_text(lang, &e)),
+    }
+}
+
+/// The 事業者 user's forms: the vendor forms assigned to them (an administrator sees all).
+#[derive(Template)]
+#[template(path = "vendor_forms.html")]
+struct VendorFormsPage {
+    page: Page,
+    forms: Vec<(String, String, String)>,
+}
+
+pub async fn vendor_forms(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Extension(scope): Extension<Scope>,
+) -> Response {
+    let lang = lang_from_headers(&headers);
+    let admin = auth.role_in(scope.institution()) == Some(mamori_domain::auth::Role::Admin);
+    let result: Result<_, mamori_store::StoreError> = async {
+        let mut out = Vec::new();
+        for a in state.store.checklist_assignments(&scope).await? {
+            if !admin && a.user != Some(auth.user.id) {
+                continue;
+            }
+            let name = state
+                .store
+                .get_row(&scope, RecordKind::Vendors, a.vendor)
+                .await?
+                .and_then(|r| r.text("name").ok().flatten())
+                .unwrap_or_default();
+            out.push((
+                format!("/i/{}/vendor-forms/{}/{}", scope.institution(), a.fiscal_year, a.vendor),
+                format!("令和{}年度", a.fiscal_year - 2018),
+                name,
+            ));
+        }
+        Ok(out)
+    }
+    .await;
+    match result {
+        Ok(forms) => render(&VendorFormsPage {
+            page: Page::for_user(&state, &auth, lang, "vendor-forms-title", Some(scope.institution())).await,
+            forms,
+        }),
+        Err(e) => server_error(lang, &e),
+    }
+}
+
+/// A vendor form as its 事業者 user answers it; refused unless assigned to them.
+async fn open_assigned(
+    state: &AppState,
+    auth: &Auth,
+    scope: &Scope,
+    lang: Lang,
+    fy: &str,
+    vendor: &str,
+) -> Result<(Edition, ChecklistKey, View), Response> {
+    let (edition, key, name) = open_vendor(state, scope, lang, fy, vendor).await?;
+    let admin = auth.role_in(scope.institution()) == Some(mamori_domain::auth::Role::Admin);
+    let assigned = match state.store.checklist_assignments(scope).await {
+        Ok(list) => list.into_iter().any(|a| {
+            a.fiscal_year == key.fiscal_year
+                && a.form == key.form
+                && Some(a.vendor) == key.vendor
+                && a.user == Some(auth.user.id)
+        }),
+        Err(e) => return Err(server_error(lang, &e)),
+    };
+    if !assigned && !admin {
+        return Err(super::forbidden(lang));
+    }
+    let view = View {
+        base: format!("/i/{}/vendor-forms/{fy}/{vendor}", scope.institution()),
+        can_answer: true,
+        vendor_name: Some(name),
+        institution_side: false,
+    };
+    Ok((edition, key, view))
+}
+
+pub async fn vendor_answer_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Extension(scope): Extension<Scope>,
+    Path((_, fy, vendor)): Path<(String, String, String)>,
+) -> Response {
+    let lang = lang_from_headers(&headers);
+    match open_assigned(&state, &auth, &scope, lang, &fy, &vendor).await {
+        Ok((edition, key, view)) => render_form(&state, &auth, &scope, lang, &edition, &key, &view).await,
+        Err(r) => r,
+    }
+}
+
+pub async fn vendor_answer_guide(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Extension(scope): Extension<Scope>,
+    Path((_, fy, vendor)): Path<(String, String, String)>,
+    Query(q): Query<GuideQuery>,
+) -> Response {
+    let lang = lang_from_headers(&headers);
+    match open_assigned(&state, &auth, &scope, lang, &fy, &vendor).await {
+        Ok((edition, key, view)) => guide_page(&state, &auth, &scope, lang, &edition, &key, &view, &q.item, None).await,
+        Err(r) => r,
+    }
+}
+
+pub async fn vendor_answer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Extension(scope): Extension<Scope>,
+    Path((_, fy, vendor)): Path<(String, String, String)>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let lang = lang_from_headers(&headers);
+    match open_assigned(&state, &auth, &scope, lang, &fy, &vendor).await {
+        Ok((edition, key, view)) => save_item(&state, &auth, &scope, lang, &edition, &key, &view, &f).await,
+        Err(r) => r,
     }
 }

@@ -56,6 +56,7 @@ pub struct Nav {
     pub can_data: bool,
     pub can_audit: bool,
     pub can_users: bool,
+    pub can_vendor_forms: bool,
     /// The institution looked at is demo data: every page says so.
     pub demo: bool,
 }
@@ -93,6 +94,7 @@ impl Page {
             can_data: inst.is_some_and(|i| auth.can(i, Permission::ViewData)),
             can_audit: inst.is_some_and(|i| auth.can(i, Permission::ViewAudit)),
             can_users: inst.is_some_and(|i| auth.can(i, Permission::ManageUsers)),
+            can_vendor_forms: inst.is_some_and(|i| auth.can(i, Permission::VendorForms)),
             demo,
         };
         Page { t: T(lang), csrf: auth.session.csrf_token.clone(), nav, title: lang.t(title_key) }

@@ -139,3 +139,87 @@ fn the_demo_clinic_answers_its_checklist() {
     assert_eq!(c.get(&format!("/i/{inst}/checklist/2031/clinic")).status, 404);
     assert_eq!(c.get(&format!("/i/{inst}/checklist/2025/nosuchform")).status, 404);
 }
+
+#[test]
+fn vendors_answer_their_own_form_and_filled_files_come_back() {
+    let kit = Kit::start(Backend::Sqlite);
+    let a = demo_clinic(&kit);
+    let inst = a.institution();
+    let admin = kit.user("incho", false, &[(a, Role::Admin)]);
+    let vendor_user = kit.user("ehr-vendor", false, &[(a, Role::Vendor)]);
+    let mut c = kit.login(&admin);
+    let vendors = kit
+        .rt
+        .block_on(kit.store.list_rows(&a, mamori_domain::record::RecordKind::Vendors, &Default::default()))
+        .unwrap();
+    let (v1, v2) = (vendors[0].id.to_string(), vendors[1].id.to_string());
+
+    let r = c.get(&format!("/i/{inst}/checklist/2025/clinic"));
+    assert!(r.body.contains("事業者確認用（事業者への依頼）"), "{}", r.body);
+    let r = c.post(
+        &format!("/i/{inst}/checklist/2025/vendors"),
+        &[("vendor", &v1), ("user", &vendor_user.user.id.to_string())],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    // Only a 事業者 member can be named.
+    let r =
+        c.post(&format!("/i/{inst}/checklist/2025/vendors"), &[("vendor", &v2), ("user", &admin.user.id.to_string())]);
+    assert_eq!(r.status, 404);
+
+    let mut v = kit.login(&vendor_user);
+    let r = v.get(&format!("/i/{inst}/vendor-forms"));
+    assert!(r.body.contains(&format!("/vendor-forms/2025/{v1}")), "{}", r.body);
+    assert_eq!(
+        v.get(&format!("/i/{inst}/checklist/2025/clinic")).status,
+        403,
+        "the institution's own form is not theirs"
+    );
+    assert_eq!(v.get(&format!("/i/{inst}/vendor-forms/2025/{v2}")).status, 403, "a form not assigned to them");
+    assert_eq!(
+        v.post(&format!("/i/{inst}/vendor-forms/2025/{v2}/answer"), &[("item", "1-①"), ("value_", "yes")]).status,
+        403
+    );
+    let form = format!("/i/{inst}/vendor-forms/2025/{v1}");
+    let r = v.get(&form);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("事業者確認用"), "{}", r.body);
+    let edition = mamori_checklist::builtin_edition(2025).unwrap();
+    let vendor_form = edition.forms.iter().find(|f| f.id == "vendor").expect("a vendor form");
+    let first = vendor_form.items().next().unwrap();
+    let mut fields: Vec<(String, String)> =
+        vec![("item".into(), first.id.clone()), ("confirmed_on".into(), "2025-07-01".into())];
+    for class in first.answer_slots() {
+        fields.push((format!("value_{}", class.unwrap_or("")), "yes".into()));
+    }
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, x)| (k.as_str(), x.as_str())).collect();
+    let r = v.post(&format!("{form}/answer"), &refs);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let key1 = ChecklistKey { fiscal_year: 2025, form: "vendor".into(), vendor: Some(vendors[0].id) };
+    let saved = kit.rt.block_on(mamori_web::checklist_io::answers(&*kit.store, &a, &key1)).unwrap();
+    assert_eq!(saved.len(), first.answer_slots().len());
+
+    // The institution sees it, exports the vendor form, and imports a filled file for the
+    // other vendor (as if that vendor had filled in the Excel file).
+    let r = c.get(&format!("/i/{inst}/checklist/2025/vendor/{v1}"));
+    assert!(r.body.contains("はい 1 件") || r.body.contains(&format!("はい {} 件", saved.len())), "{}", r.body);
+    let x = c.get(&format!("/i/{inst}/checklist/2025/vendor/{v1}/export"));
+    assert_eq!(x.status, 200);
+    let bytes = x.body_bytes.clone();
+    let r =
+        c.post_multipart(&format!("/i/{inst}/checklist/2025/vendor/{v2}/import"), &[], Some(("filled.xlsx", &bytes)));
+    assert!(r.body.contains("件の回答を取り込みました"), "{}", r.body);
+    let key2 = ChecklistKey { fiscal_year: 2025, form: "vendor".into(), vendor: Some(vendors[1].id) };
+    assert_eq!(kit.rt.block_on(mamori_web::checklist_io::answers(&*kit.store, &a, &key2)).unwrap().len(), saved.len());
+    // The clinic form is not the vendor form: refused, nothing saved.
+    let clinic = c.get(&format!("/i/{inst}/checklist/2025/clinic/export?format=xlsx")).body_bytes;
+    let r =
+        c.post_multipart(&format!("/i/{inst}/checklist/2025/vendor/{v2}/import"), &[], Some(("wrong.xlsx", &clinic)));
+    assert!(r.body.contains("role=\"alert\""), "{}", r.body);
+    let r = c.post_multipart(
+        &format!("/i/{inst}/checklist/2025/vendor/{v2}/import"),
+        &[],
+        Some(("broken.xlsx", &bytes[..300])),
+    );
+    assert!(r.body.contains("読み取れません"), "{}", r.body);
+    assert_eq!(kit.rt.block_on(mamori_web::checklist_io::answers(&*kit.store, &a, &key2)).unwrap().len(), saved.len());
+}

@@ -150,6 +150,8 @@ pub struct Resp {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body as sent (downloads).
+    pub body_bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -203,8 +205,9 @@ impl Client {
             }
         }
         let mut res = res;
-        let body = res.body_mut().read_to_string().unwrap_or_default();
-        Resp { status, headers, body }
+        let body_bytes = res.body_mut().with_config().limit(64 * 1024 * 1024).read_to_vec().unwrap_or_default();
+        let body = String::from_utf8_lossy(&body_bytes).into_owned();
+        Resp { status, headers, body, body_bytes }
     }
 
     pub fn get(&mut self, path: &str) -> Resp {
@@ -307,7 +310,8 @@ impl Client {
         .unwrap();
         let status = res.status().as_u16();
         let mut res = res;
-        Resp { status, headers: vec![], body: res.body_mut().read_to_string().unwrap_or_default() }
+        let body = res.body_mut().read_to_string().unwrap_or_default();
+        Resp { status, headers: vec![], body_bytes: body.clone().into_bytes(), body }
     }
 }
 

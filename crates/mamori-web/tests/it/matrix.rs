@@ -64,6 +64,7 @@ fn every_route_checks_every_role() {
             ("{upload}", "no-such-upload".to_owned()),
             ("{fy}", "2025".to_owned()),
             ("{form}", "clinic".to_owned()),
+            ("{vendor}", job.id.to_string()),
         ] {
             out = out.replace(param, &value);
         }
