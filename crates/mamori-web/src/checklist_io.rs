@@ -268,6 +268,28 @@ pub async fn answers(store: &dyn Store, scope: &Scope, key: &ChecklistKey) -> Re
         .collect()
 }
 
+/// Last year's answers carried over to this year's form (values and notes; dates are not
+/// carried: a person confirms again). Empty when there is no earlier year.
+pub async fn previous_year(
+    store: &dyn Store,
+    scope: &Scope,
+    edition: &Edition,
+    key: &ChecklistKey,
+) -> Result<Vec<Answer>, ChecklistIoError> {
+    let previous = match edition_for(store, key.fiscal_year - 1).await {
+        Ok(e) => e,
+        Err(ChecklistIoError::NoEdition { .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let Some(form) = previous.form(&key.form).map(|f| f.id.clone()) else { return Ok(Vec::new()) };
+    let last = ChecklistKey { fiscal_year: key.fiscal_year - 1, form: form.clone(), vendor: key.vendor };
+    let answers = answers(store, scope, &last).await?;
+    if answers.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(mamori_checklist::carry_over(&previous, &form, &answers, edition, &key.form)?.answers)
+}
+
 /// Validates answers against the edition (all of them, before anything is written), then
 /// saves those that changed. Returns how many changed.
 pub async fn save_answers(

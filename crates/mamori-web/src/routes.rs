@@ -87,6 +87,9 @@ pub fn table() -> Vec<Route> {
         r(M::POST, "/admin/users/{user}/revoke-sessions", InstallationAdmin, post(pages::admin::user_revoke_sessions)),
         r(M::POST, "/admin/users/{user}/reset-mfa", InstallationAdmin, post(pages::admin::user_reset_mfa)),
         r(M::POST, "/admin/users/{user}/password", InstallationAdmin, post(pages::admin::user_set_password)),
+        r(M::GET, "/admin/editions", InstallationAdmin, get(pages::editions::list)),
+        r(M::POST, "/admin/editions", InstallationAdmin, post(pages::editions::preview).layer(upload_limit())),
+        r(M::POST, "/admin/editions/confirm", InstallationAdmin, post(pages::editions::confirm)),
         r(M::GET, "/admin/audit", InstallationAdmin, get(pages::audit::system)),
         r(M::POST, "/admin/audit/verify", InstallationAdmin, post(pages::audit::verify_system)),
         // one institution

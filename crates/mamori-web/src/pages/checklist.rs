@@ -71,6 +71,9 @@ pub struct EvidenceLine {
 }
 
 pub struct Slot {
+    /// Last year's answer, when this year's is not given yet (pre-selected in the guide).
+    pub previous: String,
+    pub previous_value: &'static str,
     pub class: String,
     pub class_label: String,
     pub answer: String,
@@ -175,6 +178,8 @@ fn slots(inst: &str, edition: &Edition, item: &Item, answers: &[Answer], evaluat
             let p = evaluation.get(&item.id, class);
             let value = a.map_or(AnswerValue::Unanswered, |a| a.value);
             Slot {
+                previous: String::new(),
+                previous_value: "",
                 class: class.unwrap_or("").to_owned(),
                 class_label: class.map(|c| edition.device_class_label(c).to_owned()).unwrap_or_default(),
                 answer: value.label_ja().to_owned(),
@@ -422,6 +427,8 @@ struct GuidePage {
     if_no: Vec<String>,
     ask: String,
     slots: Vec<Slot>,
+    /// Registered documents (id, label, cited by this item's answer).
+    documents: Vec<(String, String, bool)>,
     today: String,
     target_window: String,
     note: String,
@@ -447,10 +454,12 @@ async fn guide_page(
     let result: Result<_, ChecklistIoError> = async {
         let answers = checklist_io::answers(&*state.store, scope, key).await?;
         let evaluation = checklist_io::evaluate(&*state.store, scope, edition, &key.form, today).await?;
-        Ok((answers, evaluation))
+        let previous = checklist_io::previous_year(&*state.store, scope, edition, key).await?;
+        let documents = checklist_io::documents(&*state.store, scope).await?;
+        Ok((answers, evaluation, previous, documents))
     }
     .await;
-    let (answers, evaluation) = match result {
+    let (answers, evaluation, previous, documents) = match result {
         Ok(r) => r,
         Err(e) => return server_error(lang, &e),
     };
@@ -494,7 +503,28 @@ async fn guide_page(
         check,
         if_no,
         ask,
-        slots: slots(&inst, edition, item, &answers, &evaluation),
+        slots: slots(&inst, edition, item, &answers, &evaluation)
+            .into_iter()
+            .map(|mut sl| {
+                let class = (!sl.class.is_empty()).then_some(sl.class.as_str());
+                let last = previous.iter().find(|p| p.item_id == item.id && p.device_class.as_deref() == class);
+                if let Some(p) = last.filter(|p| p.value != AnswerValue::Unanswered)
+                    && sl.answer_class == "ans-none"
+                {
+                    sl.previous = p.value.label_ja().to_owned();
+                    sl.previous_value = answer_badge(p.value);
+                }
+                sl
+            })
+            .collect(),
+        documents: documents
+            .iter()
+            .map(|(e, d)| {
+                let cited =
+                    answers.iter().any(|a| a.item_id == item.id && a.evidence.iter().any(|r| r.id == e.id.to_string()));
+                (e.id.to_string(), format!("{}: {}", d.kind.label_ja(), d.title), cited)
+            })
+            .collect(),
         today: today.to_string(),
         target_window: lang
             .ta("checklist-web-target-window", &[("from", from.to_string().into()), ("to", to.to_string().into())]),
@@ -586,6 +616,22 @@ async fn save_item(
     };
     let reason = super::field(f, "reason");
     let note = super::field(f, "note");
+    // Documents the person cites as the basis of the answer.
+    let cited: Vec<mamori_checklist::EvidenceRef> = match checklist_io::documents(&*state.store, scope).await {
+        Ok(docs) => docs
+            .iter()
+            .filter(|(e, _)| f.contains_key(&format!("doc_{}", e.id)))
+            .map(|(e, d)| {
+                mamori_checklist::EvidenceRef::new(
+                    EvidenceKind::Document,
+                    e.id.to_string(),
+                    format!("{}: {}", d.kind.label_ja(), d.title),
+                )
+                .observed(Some(e.observed_at))
+            })
+            .collect(),
+        Err(e) => return server_error(lang, &e),
+    };
     let mut answers = Vec::new();
     for class in item.answer_slots() {
         let field = format!("value_{}", class.unwrap_or(""));
@@ -598,8 +644,9 @@ async fn save_item(
         a.confirmed_on = confirmed.or(Some(today)).filter(|_| value != AnswerValue::Unanswered);
         a.target_date = target.filter(|_| value == AnswerValue::No);
         a.note = (!note.is_empty()).then(|| note.to_owned());
+        a.evidence.clone_from(&cited);
         if let Some(p) = evaluation.get(&item.id, class) {
-            a.evidence = p.evidence.clone();
+            a.evidence.extend(p.evidence.iter().cloned());
             if matches!((p.value, value), (ProposedValue::Yes, AnswerValue::No) | (ProposedValue::No, AnswerValue::Yes))
             {
                 a.overridden = Some(Override { by: actor(auth), reason: reason.to_owned(), proposed: p.value });

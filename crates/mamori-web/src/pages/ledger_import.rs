@@ -192,6 +192,18 @@ pub async fn form(
 
 /// Takes the file, checks that it reads, and goes to the preview.
 pub async fn upload(
+    state: State<AppState>,
+    headers: HeaderMap,
+    auth: Extension<Auth>,
+    scope: Extension<Scope>,
+    path: Path<(String, String)>,
+    multipart: Multipart,
+) -> Response {
+    let h = headers.clone();
+    super::for_htmx(&h, upload_inner(state, headers, auth, scope, path, multipart).await)
+}
+
+async fn upload_inner(
     State(state): State<AppState>,
     headers: HeaderMap,
     Extension(auth): Extension<Auth>,

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod checklist;
 pub mod dashboard;
+pub mod editions;
 pub mod jobs;
 pub mod ledger_import;
 pub mod ledgers;
@@ -164,6 +165,15 @@ pub async fn message_page(
     };
     let mut res = render(&t);
     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    res
+}
+
+/// htmx swaps only successful responses: a page that explains a refused upload is sent to
+/// an htmx request as a 200 (other clients keep the 4xx status).
+pub fn for_htmx(headers: &HeaderMap, mut res: Response) -> Response {
+    if headers.contains_key("hx-request") && res.status().is_client_error() {
+        *res.status_mut() = StatusCode::OK;
+    }
     res
 }
 

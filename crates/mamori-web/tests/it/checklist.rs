@@ -31,6 +31,15 @@ fn the_demo_clinic_answers_its_checklist() {
     assert!(r.body.contains(&format!("href=\"/i/{inst}/ledgers/")), "evidence links to the ledgers");
     assert!(r.body.contains("【デモ】"), "the demo banner");
 
+    // Last year's answer (FY2024's 2-(1), the same topic as FY2025's 2-①) is offered.
+    let r = c.post(
+        &format!("/i/{inst}/checklist/2024/clinic/answer"),
+        &[("item", "2-(1)"), ("value_", "yes"), ("confirmed_on", "2024-06-01")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = c.get(&format!("{base}/guide?item=2-%E2%91%A0"));
+    assert!(r.body.contains("前年度の回答: はい"), "{}", r.body);
+
     // The guide starts at the first unanswered item.
     let r = c.get(&format!("{base}/guide"));
     assert!(r.body.contains("19 項目中 1 項目目"), "{}", r.body);
@@ -94,6 +103,21 @@ fn the_demo_clinic_answers_its_checklist() {
     assert_eq!(r.header("hx-redirect"), Some(format!("/i/{inst}/documents").as_str()), "{}", r.body);
     let r = c.get(&format!("/i/{inst}/documents"));
     assert!(r.body.contains("サイバー攻撃を想定したBCP") && r.body.contains("BCP.pdf"), "{}", r.body);
+    // The BCP is cited as the basis of 3-③'s answer.
+    let doc_id = {
+        let i = r.body.find("/evidence/").unwrap() + "/evidence/".len();
+        r.body[i..i + 36].to_owned()
+    };
+    let r = c.get(&format!("{base}/guide?item=3-%E2%91%A2"));
+    assert!(r.body.contains(&format!("name=\"doc_{doc_id}\"")), "{}", r.body);
+    let r = c.post(
+        &format!("{base}/answer"),
+        &[("item", "3-③"), ("value_", "yes"), ("confirmed_on", "2025-11-01"), (&format!("doc_{doc_id}"), "on")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let stored = kit.rt.block_on(mamori_web::checklist_io::answers(&*kit.store, &a, &key)).unwrap();
+    let bcp_answer = stored.iter().find(|x| x.item_id == "3-③").unwrap();
+    assert!(bcp_answer.evidence.iter().any(|e| e.id == doc_id), "{:?}", bcp_answer.evidence);
     let r = c.post_multipart(&format!("/i/{inst}/documents"), &[("kind", "bcp")], Some(("x.exe", b"MZ\x90\0")));
     assert!(r.header("hx-redirect").unwrap().contains("error=upload-type-not-allowed"));
     let staff = kit
@@ -222,4 +246,35 @@ fn vendors_answer_their_own_form_and_filled_files_come_back() {
     );
     assert!(r.body.contains("読み取れません"), "{}", r.body);
     assert_eq!(kit.rt.block_on(mamori_web::checklist_io::answers(&*kit.store, &a, &key2)).unwrap().len(), saved.len());
+}
+
+#[test]
+fn the_administrator_imports_an_mhlw_workbook_as_an_edition() {
+    let kit = Kit::start(Backend::Sqlite);
+    let a = demo_clinic(&kit);
+    let admin = kit.user("sysadmin", true, &[]);
+    let mut c = kit.login(&admin);
+    let workbook = c.get(&format!("/i/{}/checklist/2025/clinic/export?format=xlsx", a.institution())).body_bytes;
+    let r = c.get("/admin/editions");
+    assert!(r.body.contains("令和7年度版") && r.body.contains("令和6年度版"), "{}", r.body);
+    let r = c.post_multipart("/admin/editions", &[], Some(("mhlw.xlsx", &workbook)));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("比較対象: 令和7年度版") && r.body.contains("edition-confirm"), "{}", r.body);
+    let data = {
+        let i = r.body.find("name=\"data\" value=\"").unwrap() + "name=\"data\" value=\"".len();
+        r.body[i..i + r.body[i..].find('"').unwrap()].to_owned()
+    };
+    assert!(kit.rt.block_on(kit.store.checklist_editions()).unwrap().is_empty(), "nothing before the confirmation");
+    let r = c.post("/admin/editions/confirm", &[("file", "mhlw.xlsx"), ("data", &data)]);
+    assert_eq!((r.status, r.location()), (303, "/admin/editions"), "{}", r.body);
+    let stored = kit.rt.block_on(kit.store.checklist_editions()).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].fiscal_year, 2025);
+    let r = c.post("/admin/editions/confirm", &[("file", "mhlw.xlsx"), ("data", &data)]);
+    assert!(r.body.contains("すでに登録されています"), "{}", r.body);
+    let r = c.post_multipart("/admin/editions", &[], Some(("broken.xlsx", &workbook[..200])));
+    assert!(r.body.contains("厚生労働省のチェックリストとして読み取れません"), "{}", r.body);
+    // An operator of an institution is not the installation administrator.
+    let op = kit.user("inst-admin", false, &[(a, Role::Admin)]);
+    assert_eq!(kit.login(&op).get("/admin/editions").status, 403);
 }
