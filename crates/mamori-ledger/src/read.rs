@@ -150,6 +150,7 @@ impl ReadError {
         match self {
             ReadError::Encoding { line, .. } => Some(*line),
             ReadError::Csv { row, .. } => Some(*row),
+            ReadError::TooLarge { rows, .. } => Some(*rows),
             _ => None,
         }
     }

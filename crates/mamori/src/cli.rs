@@ -61,6 +61,9 @@ pub struct ChecklistTarget {
     pub fy: Option<i32>,
     #[arg(long)]
     pub form: Option<String>,
+    /// For 事業者確認用: the vendor (its name in 事業者台帳, or its ID).
+    #[arg(long)]
+    pub vendor: Option<String>,
     #[arg(long)]
     pub institution: Option<String>,
 }

@@ -46,6 +46,10 @@ pub enum CliError {
     UnknownField { ledger: String, field: String },
     #[error("{field}: {code}")]
     BadFieldValue { field: String, value: String, code: &'static str },
+    #[error("the vendor form needs --vendor")]
+    VendorRequired,
+    #[error("--vendor applies to the vendor form only, not {form}")]
+    VendorNotApplicable { form: String },
 }
 
 pub fn exit_code(e: &anyhow::Error) -> ExitCode {
@@ -163,6 +167,8 @@ fn cli_message(e: &CliError, lang: Lang) -> String {
             "err-not-representable",
             &[("row", (*row).into()), ("column", column.into()), ("char", character.to_string().into())],
         ),
+        CliError::VendorRequired => lang.t("err-vendor-required"),
+        CliError::VendorNotApplicable { form } => lang.ta("err-vendor-not-applicable", &[("form", form.into())]),
         CliError::BadAssignment { value } => lang.ta("err-bad-assignment", &[("value", value.into())]),
         CliError::UnknownField { ledger, field } => {
             lang.ta("err-unknown-field", &[("ledger", ledger.into()), ("field", field.into())])

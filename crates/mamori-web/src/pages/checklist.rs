@@ -429,6 +429,8 @@ struct GuidePage {
     slots: Vec<Slot>,
     /// Registered documents (id, label, cited by this item's answer).
     documents: Vec<(String, String, bool)>,
+    /// (when, who, what) of this item's answers, newest first.
+    history: Vec<(String, String, String)>,
     today: String,
     target_window: String,
     note: String,
@@ -456,10 +458,12 @@ async fn guide_page(
         let evaluation = checklist_io::evaluate(&*state.store, scope, edition, &key.form, today).await?;
         let previous = checklist_io::previous_year(&*state.store, scope, edition, key).await?;
         let documents = checklist_io::documents(&*state.store, scope).await?;
-        Ok((answers, evaluation, previous, documents))
+        let users: HashMap<String, String> =
+            state.store.list_users().await?.into_iter().map(|u| (format!("user:{}", u.id), u.display_name)).collect();
+        Ok((answers, evaluation, previous, documents, users))
     }
     .await;
-    let (answers, evaluation, previous, documents) = match result {
+    let (answers, evaluation, previous, documents, users) = match result {
         Ok(r) => r,
         Err(e) => return server_error(lang, &e),
     };
@@ -484,6 +488,31 @@ async fn guide_page(
         }
     };
     let item = items[index];
+    let mut history = Vec::new();
+    for class in item.answer_slots() {
+        let id = key.object_id(&item.id, class);
+        match state.store.object_history(scope, "checklist", &id, 20).await {
+            Ok(events) => history.extend(events.into_iter().map(|e| {
+                let details: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
+                let a: Option<Answer> = serde_json::from_value(details["answer"].clone()).ok();
+                let what = a.map_or_else(String::new, |a| {
+                    let mut w = a.value.label_ja().to_owned();
+                    if let Some(c) = class {
+                        w = format!("{}: {w}", edition.device_class_label(c));
+                    }
+                    if let Some(o) = a.overridden {
+                        w.push_str(&format!("（{}: {}）", lang.t("checklist-web-reason-short"), o.reason));
+                    }
+                    w
+                });
+                (e.at, super::jobs::when(e.at), users.get(&e.actor).cloned().unwrap_or(e.actor), what)
+            })),
+            Err(e) => return server_error(lang, &e),
+        }
+    }
+    history.sort_by_key(|h| std::cmp::Reverse(h.0));
+    let history: Vec<(String, String, String)> =
+        history.into_iter().map(|(_, at, who, what)| (at, who, what)).collect();
     let inst = scope.institution().to_string();
     let base = view.base.clone();
     let (meaning, check, if_no, ask) = match &item.guidance {
@@ -525,6 +554,7 @@ async fn guide_page(
                 (e.id.to_string(), format!("{}: {}", d.kind.label_ja(), d.title), cited)
             })
             .collect(),
+        history,
         today: today.to_string(),
         target_window: lang
             .ta("checklist-web-target-window", &[("from", from.to_string().into()), ("to", to.to_string().into())]),

@@ -92,6 +92,8 @@ fn the_demo_clinic_answers_its_checklist() {
     assert_eq!(history.len(), 1);
     let r = c.get(&base);
     assert!(r.body.contains("手動で回答"), "the override is visible");
+    let r = c.get(&format!("{base}/guide?item=1-%E2%91%A0"));
+    assert!(r.body.contains("guide-history") && r.body.contains("院長を任命済み"), "the item's history: {}", r.body);
 
     // Registering the BCP and the 責任者 changes mamori's proposals.
     let bcp = b"%PDF-1.4\n% BCP\n%%EOF\n";

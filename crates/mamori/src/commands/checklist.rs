@@ -45,8 +45,25 @@ async fn target(ctx: &Ctx, t: &ChecklistTarget) -> anyhow::Result<Target> {
         })
         .into());
     }
-    let key = ChecklistKey { fiscal_year, form, vendor: None };
+    let vendor_form = edition.form(&form).is_some_and(|f| f.respondent == mamori_checklist::Respondent::Vendor);
+    let vendor = match (&t.vendor, vendor_form) {
+        (Some(v), true) => Some(find_vendor(&*store, &scope, v).await?),
+        (None, true) => return Err(CliError::VendorRequired.into()),
+        (Some(_), false) => return Err(CliError::VendorNotApplicable { form }.into()),
+        (None, false) => None,
+    };
+    let key = ChecklistKey { fiscal_year, form, vendor };
     Ok(Target { store, scope, edition, key, institution_name: institution.name })
+}
+
+/// A vendor of 事業者台帳 by id or by name.
+async fn find_vendor(store: &dyn Store, scope: &Scope, v: &str) -> anyhow::Result<mamori_domain::RecordId> {
+    let rows = store.list_rows(scope, mamori_domain::record::RecordKind::Vendors, &Default::default()).await?;
+    let wanted = v.trim();
+    rows.iter()
+        .find(|r| r.id.to_string() == wanted || r.text("name").ok().flatten().as_deref() == Some(wanted))
+        .map(|r| r.id)
+        .ok_or_else(|| mamori_store::StoreError::NotFound { what: "vendors", id: wanted.to_owned() }.into())
 }
 
 fn parse_date(s: &str) -> Result<time::Date, CliError> {

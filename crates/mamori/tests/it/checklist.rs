@@ -114,6 +114,16 @@ fn the_demo_clinic_checklist_is_shown_answered_and_exported() {
     let pdf = env.tmp.path().join("checklist.pdf");
     env.ok(&["checklist", "export", "--fy", "2025", "--format", "pdf", "-o", pdf.to_str().unwrap()]);
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    // The vendor form is per vendor.
+    let r = env.run(&["checklist", "show", "--fy", "2025", "--form", "vendor"]);
+    assert!(r.one_error_line().contains("--vendor に事業者台帳の事業者名か ID を指定してください"), "{}", r.stderr);
+    let vendors: Vec<serde_json::Value> =
+        serde_json::from_str(&env.ok(&["ledger", "list", "--kind", "vendors", "--json"]).stdout).unwrap();
+    let vendor = vendors[0]["name"].as_str().unwrap();
+    let r = env.ok(&["checklist", "show", "--fy", "2025", "--form", "vendor", "--vendor", vendor]);
+    assert!(r.stdout.contains("事業者確認用"), "{}", r.stdout);
+    let r = env.run(&["checklist", "show", "--fy", "2025", "--vendor", vendor]);
+    assert!(r.one_error_line().contains("事業者確認用にだけ指定できます"), "{}", r.stderr);
     let log = env.ok(&["audit", "log", "--json", "--institution", json["institution"].as_str().unwrap_or_default()]);
     assert_eq!(log.stdout.matches("checklist.export").count(), 2, "{}", log.stdout);
     assert!(log.stdout.contains("checklist.answer"));

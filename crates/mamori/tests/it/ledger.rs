@@ -345,3 +345,23 @@ async fn the_demo_loads_two_marked_institutions_with_filled_ledgers() {
     let r = env.ok(&["audit", "verify"]);
     assert_eq!(r.code, 0);
 }
+
+#[test]
+fn a_file_over_the_row_limit_is_refused_at_the_limit_and_nothing_is_saved() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    env.ok(&["institution", "add", "--name", "大病院"]);
+    let mut text = String::from("種別,機器名\r\n");
+    for i in 0..200_005 {
+        text.push_str(&format!("端末PC,PC{i:06}\r\n"));
+    }
+    let file = env.tmp.path().join("huge.csv");
+    std::fs::write(&file, text).unwrap();
+    let r = env.run(&["ledger", "import", file.to_str().unwrap(), "--kind", "assets", "--yes"]);
+    assert_eq!(r.code, 1);
+    let line = r.one_error_line();
+    assert!(line.contains("行数が多すぎます") && line.contains("200,000 行まで"), "{line}");
+    assert!(line.contains("200001 行目") || line.contains("200,001 行目"), "the row is named: {line}");
+    let listed = env.ok(&["ledger", "list", "--kind", "assets", "--json"]);
+    assert_eq!(listed.stdout.trim(), "[]");
+}
