@@ -325,6 +325,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The file attached to this evidence, if any.
     async fn get_attachment(&self, scope: &Scope, id: EvidenceId) -> Result<Option<Attachment>>;
     async fn create_finding(&self, scope: &Scope, finding: &Finding, actor: &str) -> Result<()>;
+    /// An analyser saw a problem again or for the first time. With an unresolved finding of
+    /// the same `key` (e.g. `scan.plaintext-telnet/192.168.1.5/23`), adds the new evidence
+    /// and moves `last_seen` (audited `finding.seen`); otherwise creates `finding` with the
+    /// key. Returns the finding's id and whether it is new.
+    async fn observe_finding(
+        &self,
+        scope: &Scope,
+        finding: &Finding,
+        key: &str,
+        actor: &str,
+    ) -> Result<(FindingId, bool)>;
     async fn get_finding(&self, scope: &Scope, id: FindingId) -> Result<Option<Finding>>;
     async fn list_findings(&self, scope: &Scope, query: &FindingQuery) -> Result<Vec<Finding>>;
     /// How many findings the institution has per severity and status (for dashboards,

@@ -16,12 +16,14 @@ pub(crate) const SQLITE: Embedded = &[
     (2, "users", include_str!("../migrations/sqlite/0002_users.sql")),
     (3, "files_settings", include_str!("../migrations/sqlite/0003_files_settings.sql")),
     (4, "checklists", include_str!("../migrations/sqlite/0004_checklists.sql")),
+    (5, "finding_keys", include_str!("../migrations/sqlite/0005_finding_keys.sql")),
 ];
 pub(crate) const POSTGRES: Embedded = &[
     (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
     (2, "users", include_str!("../migrations/postgres/0002_users.sql")),
     (3, "files_settings", include_str!("../migrations/postgres/0003_files_settings.sql")),
     (4, "checklists", include_str!("../migrations/postgres/0004_checklists.sql")),
+    (5, "finding_keys", include_str!("../migrations/postgres/0005_finding_keys.sql")),
 ];
 
 pub(crate) fn migrator(list: Embedded) -> Migrator {

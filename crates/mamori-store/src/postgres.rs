@@ -46,6 +46,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The hash of the placeholder head of a chain without entries (the genesis hash).
 const NO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;
+
 pub(crate) struct PgStore {
     pool: PgPool,
 }
@@ -518,6 +520,77 @@ fn not_found(e: StoreError, what: &'static str, id: impl fmt::Display) -> StoreE
 }
 
 impl PgStore {
+    /// Inserts a finding (and its history, evidence, objects and audit entry) in `tx`.
+    async fn insert_finding(
+        &self,
+        tx: &mut Tx<'_>,
+        scope: &Scope,
+        f: &Finding,
+        key: Option<&str>,
+        actor: &str,
+    ) -> Result<()> {
+        f.check()?;
+        let inst = scope.institution().0;
+        let now = time_fmt::now();
+        let mut chain = load_chain(tx, scope.chain()).await?;
+        sqlx::query(
+            "INSERT INTO findings (id, institution_id, rule, severity, status, title, detail, remediation, first_seen, last_seen, updated_at, dedup_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(f.id.0)
+        .bind(inst)
+        .bind(&f.rule)
+        .bind(f.severity.as_str())
+        .bind(f.status.as_str())
+        .bind(&f.title)
+        .bind(&f.detail)
+        .bind(&f.remediation)
+        .bind(ts(f.first_seen))
+        .bind(ts(f.last_seen))
+        .bind(now)
+        .bind(key)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| classify(e, "finding", f.id.to_string()))?;
+        sqlx::query("INSERT INTO finding_history (institution_id, finding_id, position, status, actor, reason, at) VALUES ($1, $2, 0, $3, $4, NULL, $5)")
+            .bind(inst)
+            .bind(f.id.0)
+            .bind(f.status.as_str())
+            .bind(actor)
+            .bind(now)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        for ev in &f.evidence {
+            sqlx::query("INSERT INTO finding_evidence (institution_id, finding_id, evidence_id) VALUES ($1, $2, $3)")
+                .bind(inst)
+                .bind(f.id.0)
+                .bind(ev.0)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| match classify_write(e, "evidence", ev.to_string()) {
+                    StoreError::Referenced { what, id } => StoreError::NotFound { what, id },
+                    other => other,
+                })?;
+        }
+        for o in &f.objects {
+            sqlx::query("INSERT INTO finding_objects (institution_id, finding_id, object_kind, object_id) VALUES ($1, $2, $3, $4)")
+                .bind(inst)
+                .bind(f.id.0)
+                .bind(o.kind.as_str())
+                .bind(o.id.0)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let draft = AuditDraft::new(actor, "finding.create").object("finding", f.id).details(json!({
+            "rule": f.rule, "severity": f.severity.as_str(), "title": f.title,
+            "evidence": f.evidence, "objects": f.objects,
+        }));
+        append(tx, &mut chain, &draft).await?;
+        save_chain(tx, &chain).await?;
+        Ok(())
+    }
+
     async fn load_finding(&self, scope: &Scope, id: FindingId) -> Result<Option<Finding>> {
         let inst = scope.institution().0;
         let Some(r) = sqlx::query(
@@ -961,67 +1034,55 @@ impl Store for PgStore {
     }
 
     async fn create_finding(&self, scope: &Scope, f: &Finding, actor: &str) -> Result<()> {
-        f.check()?;
-        let inst = scope.institution().0;
-        let now = time_fmt::now();
         let mut tx = self.pool.begin().await?;
-        let mut chain = load_chain(&mut tx, scope.chain()).await?;
-        sqlx::query(
-            "INSERT INTO findings (id, institution_id, rule, severity, status, title, detail, remediation, first_seen, last_seen, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        self.insert_finding(&mut tx, scope, f, None, actor).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn observe_finding(&self, scope: &Scope, f: &Finding, key: &str, actor: &str) -> Result<(FindingId, bool)> {
+        f.check()?;
+        let mut tx = self.pool.begin().await?;
+        let existing: Option<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM findings WHERE institution_id = $1 AND dedup_key = $2 AND status <> 'resolved' \
+             ORDER BY first_seen DESC LIMIT 1",
         )
-        .bind(f.id.0)
-        .bind(inst)
-        .bind(&f.rule)
-        .bind(f.severity.as_str())
-        .bind(f.status.as_str())
-        .bind(&f.title)
-        .bind(&f.detail)
-        .bind(&f.remediation)
-        .bind(ts(f.first_seen))
-        .bind(ts(f.last_seen))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| classify(e, "finding", f.id.to_string()))?;
-        sqlx::query("INSERT INTO finding_history (institution_id, finding_id, position, status, actor, reason, at) VALUES ($1, $2, 0, $3, $4, NULL, $5)")
-            .bind(inst)
-            .bind(f.id.0)
-            .bind(f.status.as_str())
-            .bind(actor)
-            .bind(now)
+        .bind(scope.institution().0)
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = existing else {
+            self.insert_finding(&mut tx, scope, f, Some(key), actor).await?;
+            tx.commit().await?;
+            return Ok((f.id, true));
+        };
+        let id = FindingId(id);
+        sqlx::query("UPDATE findings SET last_seen = $1, updated_at = $2 WHERE institution_id = $3 AND id = $4")
+            .bind(f.last_seen)
+            .bind(time_fmt::now())
+            .bind(scope.institution().0)
+            .bind(id.0)
             .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            .await?;
         for ev in &f.evidence {
-            sqlx::query("INSERT INTO finding_evidence (institution_id, finding_id, evidence_id) VALUES ($1, $2, $3)")
-                .bind(inst)
-                .bind(f.id.0)
-                .bind(ev.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| match classify_write(e, "evidence", ev.to_string()) {
-                    StoreError::Referenced { what, id } => StoreError::NotFound { what, id },
-                    other => other,
-                })?;
+            sqlx::query(
+                "INSERT INTO finding_evidence (institution_id, finding_id, evidence_id) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(scope.institution().0)
+            .bind(id.0)
+            .bind(ev.0)
+            .execute(&mut *tx)
+            .await?;
         }
-        for o in &f.objects {
-            sqlx::query("INSERT INTO finding_objects (institution_id, finding_id, object_kind, object_id) VALUES ($1, $2, $3, $4)")
-                .bind(inst)
-                .bind(f.id.0)
-                .bind(o.kind.as_str())
-                .bind(o.id.0)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let draft = AuditDraft::new(actor, "finding.create").object("finding", f.id).details(json!({
-            "rule": f.rule, "severity": f.severity.as_str(), "title": f.title,
-            "evidence": f.evidence, "objects": f.objects,
-        }));
+        let mut chain = load_chain(&mut tx, scope.chain()).await?;
+        let draft = AuditDraft::new(actor, "finding.seen")
+            .object("finding", id)
+            .details(json!({"rule": f.rule, "evidence": f.evidence}));
         append(&mut tx, &mut chain, &draft).await?;
         save_chain(&mut tx, &chain).await?;
         tx.commit().await?;
-        Ok(())
+        Ok((id, false))
     }
 
     async fn get_finding(&self, scope: &Scope, id: FindingId) -> Result<Option<Finding>> {

@@ -15,6 +15,7 @@ conformance!(
     search_matches_text_and_lists_and_counts,
     history_lists_one_records_changes_newest_first,
     evidence_is_listed_by_kind_and_ledgers_know_when_they_changed,
+    a_problem_seen_again_adds_evidence_to_its_open_finding,
 );
 
 fn json(details: &str) -> serde_json::Value {
@@ -175,4 +176,40 @@ async fn evidence_is_listed_by_kind_and_ledgers_know_when_they_changed(db: TestD
     let docs = store.list_evidence(&s, "document", 10).await.unwrap();
     assert_eq!(docs.iter().map(|e| e.summary.as_str()).collect::<Vec<_>>(), ["e2", "e0"], "newest first");
     assert!(store.list_evidence(&other, "document", 10).await.unwrap().is_empty());
+}
+
+async fn a_problem_seen_again_adds_evidence_to_its_open_finding(db: TestDb) {
+    use mamori_domain::finding::{Finding, FindingStatus, Severity};
+    let store = db.open().await;
+    let s = clinic(&*store, "A").await;
+    let scan = |n: i64| {
+        let mut e = Evidence::new("scan", &format!("scan {n}"), serde_json::json!({}));
+        e.observed_at = mamori_domain::time_fmt::now() + time::Duration::seconds(n);
+        e
+    };
+    let key = "scan.plaintext-telnet/192.168.1.5/23";
+    let (e1, e2, e3) = (scan(1), scan(2), scan(3));
+    for e in [&e1, &e2, &e3] {
+        store.put_evidence(&s, e, None, "scan").await.unwrap();
+    }
+    let f1 = Finding::new("scan.plaintext-telnet", Severity::High, "Telnet", vec![e1.id]);
+    let (id, new) = store.observe_finding(&s, &f1, key, "scan").await.unwrap();
+    assert!(new);
+    let mut f2 = Finding::new("scan.plaintext-telnet", Severity::High, "Telnet", vec![e2.id]);
+    f2.last_seen = e2.observed_at;
+    let (again, new) = store.observe_finding(&s, &f2, key, "scan").await.unwrap();
+    assert_eq!((again, new), (id, false), "the same open finding");
+    let got = store.get_finding(&s, id).await.unwrap().unwrap();
+    assert_eq!(got.evidence.len(), 2);
+    assert_eq!(got.last_seen, mamori_domain::time_fmt::canonical(e2.observed_at));
+    let f_other = Finding::new("scan.plaintext-telnet", Severity::High, "Telnet", vec![e1.id]);
+    let other = store.observe_finding(&s, &f_other, "scan.plaintext-telnet/192.168.1.6/23", "scan").await.unwrap();
+    assert!(other.1, "another host is another finding");
+    // Once resolved, a new observation is a new finding.
+    store.set_finding_status(&s, id, FindingStatus::Resolved, "alice", None).await.unwrap();
+    let f3 = Finding::new("scan.plaintext-telnet", Severity::High, "Telnet", vec![e3.id]);
+    let (third, new) = store.observe_finding(&s, &f3, key, "scan").await.unwrap();
+    assert!(new && third != id);
+    let events = store.latest_audit_events(s.chain(), 20).await.unwrap();
+    assert!(events.iter().any(|e| e.action == "finding.seen"));
 }

@@ -128,7 +128,7 @@ fn migrate_reports_an_up_to_date_schema() {
     let env = Env::new();
     env.ok(&["init"]);
     let r = env.ok(&["migrate"]);
-    assert!(r.stdout.contains("データベースは最新です（スキーマ 4）"), "{}", r.stdout);
+    assert!(r.stdout.contains("データベースは最新です（スキーマ 5）"), "{}", r.stdout);
 }
 
 #[tokio::test]
