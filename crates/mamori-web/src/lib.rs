@@ -15,6 +15,7 @@ pub mod ledger_io;
 pub mod openapi;
 pub mod pages;
 pub mod routes;
+pub mod scan_io;
 pub mod security;
 pub mod session;
 mod status;

@@ -51,6 +51,68 @@ pub enum Command {
     },
     #[command(subcommand)]
     Checklist(ChecklistCommand),
+    #[command(subcommand)]
+    Scan(ScanCommand),
+    #[command(subcommand)]
+    Findings(FindingsCommand),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScanFormat {
+    NmapXml,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScanCommand {
+    Run {
+        /// 医療機器セーフ | 標準 | 全ポート (or medical-safe | standard | full)
+        #[arg(long)]
+        profile: String,
+        #[arg(long)]
+        segment: Option<String>,
+        #[arg(long = "target", id = "scan_target")]
+        targets: Vec<String>,
+        #[arg(long)]
+        institution: Option<String>,
+    },
+    Export {
+        #[arg(long = "scan", id = "scan_id")]
+        scan: Option<String>,
+        #[arg(long = "format", id = "scan_format", value_enum)]
+        format: ScanFormat,
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long)]
+        institution: Option<String>,
+    },
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        institution: Option<String>,
+    },
+    List {
+        #[arg(long)]
+        institution: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FindingsCommand {
+    List {
+        #[arg(long)]
+        institution: Option<String>,
+        #[arg(long = "format", id = "findings_format", value_enum, default_value = "table")]
+        format: ListFormat,
+    },
 }
 
 /// Which filled form: fiscal year (default: the newest edition), form (default: the

@@ -67,6 +67,11 @@ pub fn message(e: &anyhow::Error, lang: Lang) -> String {
             mamori_web::checklist_io::ChecklistIoError::Store(s) => store_message(s, lang),
             other => mamori_web::checklist_io::error_text(lang, other),
         }
+    } else if let Some(c) = e.downcast_ref::<mamori_web::scan_io::ScanIoError>() {
+        match c {
+            mamori_web::scan_io::ScanIoError::Store(s) => store_message(s, lang),
+            other => mamori_web::scan_io::error_text(lang, other),
+        }
     } else if let Some(c) = e.downcast_ref::<CliError>() {
         cli_message(c, lang)
     } else if let Some(t) = e.downcast_ref::<mamori_web::tls::TlsError>() {

@@ -11,6 +11,7 @@ pub mod ledger_import;
 pub mod ledgers;
 pub mod login;
 pub mod profile;
+pub mod scans;
 pub mod setup;
 pub mod users;
 

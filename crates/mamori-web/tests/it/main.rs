@@ -6,4 +6,5 @@ mod checklist;
 mod kit;
 mod ledgers;
 mod matrix;
+mod scans;
 mod security;

@@ -7,6 +7,7 @@ mod init;
 mod institution;
 mod jobs;
 mod ledger;
+mod scan;
 mod serve;
 mod token;
 
@@ -71,6 +72,8 @@ pub async fn run(cli: Cli, lang: Lang) -> anyhow::Result<ExitCode> {
         Command::Ledger(c) => ledger::run(&ctx, c).await,
         Command::Demo { which } => ledger::demo(&ctx, which).await,
         Command::Checklist(c) => checklist::run(&ctx, c).await,
+        Command::Scan(c) => scan::run(&ctx, c).await,
+        Command::Findings(c) => scan::findings(&ctx, c).await,
     }
 }
 

@@ -6,3 +6,4 @@ mod checklist;
 mod cli;
 mod harness;
 mod ledger;
+mod scan;

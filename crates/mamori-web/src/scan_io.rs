@@ -1,0 +1,369 @@
+//! Network scans as the web UI and the CLI run them: the targets and the safety scope come from
+//! the ledgers (segments give the allowed CIDRs, assets the known devices and the fragile ones),
+//! the scan runs as a cancellable job, the report is kept as evidence (kind `scan`), and what
+//! it found becomes findings in plain Japanese, linked to the asset and to the scan. A problem
+//! seen again is added to its open finding (`Store::observe_finding`), not duplicated.
+
+use mamori_domain::evidence::Evidence;
+use mamori_domain::finding::{Finding, ObjectRef};
+use mamori_domain::job::Job;
+use mamori_domain::record::{RecordKind, Row, Value};
+use mamori_domain::{EvidenceId, RecordId};
+use mamori_i18n::{Arg, Lang};
+use mamori_jobs::{JobError, JobHandle, JobRunner};
+use mamori_scan::{
+    CancelToken, FindingInput, IpNet, KnownDevices, Profile, ScanFinding, ScanPolicy, ScanReport, ScanScope, Scanner,
+    Segment, SegmentRule, SegmentRules,
+};
+use mamori_store::{RecordQuery, Scope, Store, StoreError};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Evidence kind of a stored scan report.
+pub const SCAN_EVIDENCE: &str = "scan";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanIoError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Scan(#[from] mamori_scan::ScanError),
+    #[error("no segment named {0:?} in the network ledger")]
+    UnknownSegment(String),
+    #[error("the network ledger has no segments: register the institution's networks first")]
+    NoSegments,
+    #[error("give a segment or a target")]
+    NoTarget,
+    #[error("{0:?} is not an IP address or network")]
+    BadTarget(String),
+    #[error("no scan {0}")]
+    NoScan(String),
+}
+
+impl ScanIoError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Store(e) => e.code(),
+            Self::Scan(e) => e.code(),
+            Self::UnknownSegment(_) => "scan-unknown-segment",
+            Self::NoSegments => "scan-no-segments",
+            Self::NoTarget => "scan-no-target",
+            Self::BadTarget(_) => "scan-bad-target",
+            Self::NoScan(_) => "scan-not-found",
+        }
+    }
+}
+
+/// The error in the user's language.
+pub fn error_text(lang: Lang, e: &ScanIoError) -> String {
+    let key = format!("scan-error-{}", e.code().trim_start_matches("scan-"));
+    let arg = match e {
+        ScanIoError::UnknownSegment(s) | ScanIoError::BadTarget(s) | ScanIoError::NoScan(s) => s.clone(),
+        other => other.to_string(),
+    };
+    lang.try_ta(&key, &[("value", Arg::from(arg.as_str()))]).unwrap_or_else(|| e.to_string())
+}
+
+/// What to scan.
+#[derive(Debug, Clone)]
+pub struct ScanRequest {
+    pub profile: Profile,
+    /// A segment of the network ledger, by name.
+    pub segment: Option<String>,
+    /// Single hosts or networks; each must lie inside a registered segment.
+    pub targets: Vec<String>,
+}
+
+/// What the ledgers say about the network: its segments, the known devices, the fragile ones.
+pub struct Network {
+    pub scope: ScanScope,
+    pub known: KnownDevices,
+    pub rules: SegmentRules,
+    /// Asset by each of its IP addresses (to link findings to the device).
+    pub assets: HashMap<IpAddr, (RecordId, String)>,
+    segment_rows: Vec<Row>,
+}
+
+fn texts(row: &Row, field: &str) -> Vec<String> {
+    match row.get(field) {
+        Value::TextList(l) => l.clone(),
+        Value::Text(t) => vec![t.clone()],
+        _ => Vec::new(),
+    }
+}
+
+fn text(row: &Row, field: &str) -> String {
+    match row.get(field) {
+        Value::Text(t) => t.clone(),
+        _ => String::new(),
+    }
+}
+
+pub async fn network(store: &dyn Store, scope: &Scope) -> Result<Network, ScanIoError> {
+    let segment_rows = store.list_rows(scope, RecordKind::Segments, &RecordQuery::default()).await?;
+    let mut segments = Vec::new();
+    let mut rules = SegmentRules::default();
+    for row in &segment_rows {
+        let name = text(row, "name");
+        let medical = name.contains("医療機器") || text(row, "purpose").contains("医療機器");
+        for cidr in texts(row, "cidrs") {
+            let segment = Segment::new(name.clone(), &cidr)?;
+            if medical {
+                rules.rules.push(SegmentRule::medical_devices(segment.clone()));
+            }
+            segments.push(segment);
+        }
+    }
+    let mut known = KnownDevices::default();
+    let mut fragile = std::collections::BTreeSet::new();
+    let mut assets = HashMap::new();
+    for row in store.list_rows(scope, RecordKind::Assets, &RecordQuery::default()).await? {
+        let is_fragile = matches!(row.get("fragile"), Value::Bool(true));
+        for ip in texts(&row, "ip_addresses") {
+            if let Ok(addr) = ip.parse::<IpAddr>() {
+                known.ips.insert(addr);
+                if is_fragile {
+                    fragile.insert(addr);
+                }
+                assets.insert(addr, (row.id, text(&row, "name")));
+            }
+        }
+        for mac in texts(&row, "mac_addresses") {
+            known.macs.insert(mac);
+        }
+    }
+    Ok(Network { scope: ScanScope { segments, exclusions: Vec::new(), fragile }, known, rules, assets, segment_rows })
+}
+
+impl Network {
+    /// The networks a request names: the segment's CIDRs, or the given targets.
+    pub fn targets(&self, req: &ScanRequest) -> Result<Vec<IpNet>, ScanIoError> {
+        if self.scope.segments.is_empty() {
+            return Err(ScanIoError::NoSegments);
+        }
+        let mut out = Vec::new();
+        if let Some(name) = &req.segment {
+            let row = self
+                .segment_rows
+                .iter()
+                .find(|r| text(r, "name") == name.trim())
+                .ok_or_else(|| ScanIoError::UnknownSegment(name.clone()))?;
+            for cidr in texts(row, "cidrs") {
+                out.push(cidr.parse::<IpNet>().map_err(|_| ScanIoError::BadTarget(cidr.clone()))?);
+            }
+        }
+        for t in &req.targets {
+            let t = t.trim();
+            let net = match t.parse::<IpAddr>() {
+                Ok(ip) => IpNet::new(ip, if ip.is_ipv4() { 32 } else { 128 })?,
+                Err(_) => t.parse::<IpNet>().map_err(|_| ScanIoError::BadTarget(t.to_owned()))?,
+            };
+            out.push(net);
+        }
+        if out.is_empty() {
+            return Err(ScanIoError::NoTarget);
+        }
+        Ok(out)
+    }
+}
+
+/// The finding's text in the institution's language (Japanese is what is stored).
+fn finding_texts(lang: Lang, f: &ScanFinding) -> (String, String, String) {
+    let code = f.code.as_str();
+    let detail = f.evidence.values().cloned().collect::<Vec<_>>().join(", ");
+    let args = [
+        ("host", Arg::from(f.host.to_string().as_str())),
+        ("port", Arg::from(f.port.map(|p| p.to_string()).unwrap_or_default().as_str())),
+        ("detail", Arg::from(detail.as_str())),
+    ];
+    let get = |part: &str| {
+        lang.try_ta(&format!("finding-{code}-{part}"), &args).unwrap_or_else(|| format!("{code} {}", f.host))
+    };
+    (get("title"), get("why"), get("fix"))
+}
+
+/// Findings of a report, stored: new ones created, known ones given the new evidence.
+/// Returns `(new, seen again)`.
+pub async fn record_findings(
+    store: &dyn Store,
+    scope: &Scope,
+    net: &Network,
+    report: &ScanReport,
+    evidence: EvidenceId,
+    actor: &str,
+) -> Result<(u64, u64), StoreError> {
+    let input =
+        FindingInput { now: Some(report.finished_at), known: Some(&net.known), segment_rules: Some(&net.rules) };
+    let (mut new, mut seen) = (0, 0);
+    for f in mamori_scan::findings::findings(report, &input) {
+        let (title, detail, fix) = finding_texts(Lang::Ja, &f);
+        let mut finding = Finding::new(&format!("scan.{}", f.code.as_str()), f.severity, &title, vec![evidence]);
+        finding.detail = detail;
+        finding.remediation = fix;
+        finding.first_seen = mamori_domain::time_fmt::canonical(report.finished_at);
+        finding.last_seen = finding.first_seen;
+        if let Some((asset, _)) = net.assets.get(&f.host) {
+            finding.objects.push(ObjectRef { kind: RecordKind::Assets, id: *asset });
+        }
+        let key = format!("scan.{}/{}/{}", f.code.as_str(), f.host, f.port.map(|p| p.to_string()).unwrap_or_default());
+        if store.observe_finding(scope, &finding, &key, actor).await?.1 {
+            new += 1;
+        } else {
+            seen += 1;
+        }
+    }
+    Ok((new, seen))
+}
+
+/// Keeps a report as evidence and raises its findings; returns the evidence id.
+pub async fn store_report(
+    store: &dyn Store,
+    scope: &Scope,
+    net: &Network,
+    report: &ScanReport,
+    source: &str,
+    job: Option<mamori_domain::JobId>,
+    actor: &str,
+) -> Result<(EvidenceId, u64, u64), StoreError> {
+    let up = report.hosts.iter().filter(|h| h.up).count();
+    let open: usize =
+        report.hosts.iter().map(|h| h.ports.iter().filter(|p| p.state == mamori_scan::PortState::Open).count()).sum();
+    let summary = format!("{} {source}: 稼働ホスト {up} 台、開いているポート {open} 件", report.profile);
+    let data = serde_json::to_value(report).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut evidence = Evidence::new(SCAN_EVIDENCE, &summary, data);
+    evidence.source = Some(source.to_owned());
+    evidence.job_id = job;
+    evidence.observed_at = report.finished_at;
+    store.put_evidence(scope, &evidence, None, actor).await?;
+    let (new, seen) = record_findings(store, scope, net, report, evidence.id, actor).await?;
+    Ok((evidence.id, new, seen))
+}
+
+/// A scan, running.
+pub struct ScanRun {
+    pub handle: JobHandle,
+    pub done: Arc<AtomicU64>,
+    pub total: Arc<AtomicU64>,
+}
+
+/// Runs a scan as a `scan` job: cancellable from the jobs page or `mamori jobs cancel`, with
+/// progress; the report, its findings and an audit entry (probes sent) when it ends.
+pub async fn run_scan(
+    runner: &JobRunner,
+    store: Arc<dyn Store>,
+    scope: Scope,
+    req: ScanRequest,
+    actor: &str,
+) -> Result<ScanRun, ScanIoError> {
+    let net = network(&*store, &scope).await?;
+    let targets = net.targets(&req)?;
+    let policy = ScanPolicy::for_profile(req.profile);
+    // Refuse targets outside the segments now, before a job exists.
+    Scanner::new(policy.clone()).plan(&targets, &net.scope, mamori_domain::time_fmt::now())?;
+    let job = Job::new(
+        Some(scope.institution()),
+        "scan",
+        serde_json::json!({
+            "profile": req.profile.id(),
+            "segment": req.segment,
+            "targets": targets.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+        }),
+        actor,
+    );
+    let done = Arc::new(AtomicU64::new(0));
+    let total = Arc::new(AtomicU64::new(0));
+    let (d, t) = (done.clone(), total.clone());
+    let actor = actor.to_owned();
+    let source = req.segment.clone().unwrap_or_else(|| req.targets.join(","));
+    let handle = runner
+        .spawn(job, move |jc| async move {
+            let cancel = CancelToken::new();
+            let jc = Arc::new(jc);
+            let progress: mamori_scan::ProgressFn = {
+                let jc = jc.clone();
+                Arc::new(move |p: mamori_scan::Progress| {
+                    d.store(p.done, Ordering::Relaxed);
+                    t.store(p.total, Ordering::Relaxed);
+                    jc.set_progress(p.done, Some(p.total));
+                })
+            };
+            // The job's cancellation (from any process) reaches the scanner.
+            let watch = {
+                let (jc, cancel) = (jc.clone(), cancel.clone());
+                tokio::spawn(async move {
+                    loop {
+                        if jc.is_cancelled() {
+                            cancel.cancel();
+                            break;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    }
+                })
+            };
+            let report = Scanner::new(policy)
+                .scan(&targets, &net.scope, mamori_domain::time_fmt::now(), &cancel, Some(progress))
+                .await;
+            watch.abort();
+            let report = report.map_err(|e| JobError::Failed(e.to_string()))?;
+            let (evidence, new, seen) =
+                store_report(&*store, &scope, &net, &report, &source, Some(jc.id()), &actor).await?;
+            let probes = report.probes_total();
+            let draft = mamori_domain::audit::AuditDraft::new(&actor, "scan.run").object("evidence", evidence).details(
+                serde_json::json!({
+                    "profile": report.profile,
+                    "targets": source,
+                    "hosts": report.hosts.len(),
+                    "probes_sent": probes,
+                    "cancelled": report.cancelled,
+                    "credential_attempts": report.credential_attempts.len(),
+                }),
+            );
+            store.append_audit(scope.chain(), &draft).await?;
+            jc.check()?;
+            Ok(serde_json::json!({
+                "scan": evidence.to_string(),
+                "hosts_up": report.hosts.iter().filter(|h| h.up).count(),
+                "findings_new": new,
+                "findings_seen": seen,
+                "probes_sent": probes,
+            }))
+        })
+        .await?;
+    Ok(ScanRun { handle, done, total })
+}
+
+/// The stored scans, newest first.
+pub async fn scans(store: &dyn Store, scope: &Scope, limit: u32) -> Result<Vec<Evidence>, StoreError> {
+    store.list_evidence(scope, SCAN_EVIDENCE, limit).await
+}
+
+/// One stored scan and its report.
+pub async fn report(
+    store: &dyn Store,
+    scope: &Scope,
+    id: Option<EvidenceId>,
+) -> Result<(Evidence, ScanReport), ScanIoError> {
+    let evidence = match id {
+        Some(id) => store.get_evidence(scope, id).await?.filter(|e| e.kind == SCAN_EVIDENCE),
+        None => scans(store, scope, 1).await?.into_iter().next(),
+    }
+    .ok_or_else(|| ScanIoError::NoScan(id.map(|i| i.to_string()).unwrap_or_default()))?;
+    let report: ScanReport =
+        serde_json::from_value(evidence.data.clone()).map_err(|e| StoreError::Corrupt(format!("scan report: {e}")))?;
+    Ok((evidence, report))
+}
+
+/// An nmap XML file (from a site that already runs nmap) kept as a scan with its findings.
+pub async fn import_nmap(
+    store: &dyn Store,
+    scope: &Scope,
+    xml: &str,
+    name: &str,
+    actor: &str,
+) -> Result<(EvidenceId, u64, u64), ScanIoError> {
+    let report = mamori_scan::nmap_xml::import(xml)?;
+    let net = network(store, scope).await?;
+    Ok(store_report(store, scope, &net, &report, name, None, actor).await?)
+}
