@@ -243,7 +243,23 @@ pub async fn facts(store: &dyn Store, scope: &Scope, as_of: Date) -> Result<Fact
     }
     facts.documents = documents(store, scope).await?.into_iter().map(|(_, d)| d).collect();
     facts.responsible = responsible(store, scope).await?;
+    // What the latest network scan saw (a plug-in fact; its rules are in `scan_io`).
+    match crate::scan_io::observations(store, scope).await {
+        Ok(Some(o)) => facts.insert_extension(o),
+        Ok(None) => {}
+        Err(crate::scan_io::ScanIoError::Store(e)) => return Err(e),
+        Err(e) => tracing::warn!(error = %e, "the latest scan could not be read for the checklist"),
+    }
     Ok(facts)
+}
+
+/// The ledger rules and the rules later capabilities add (network scans).
+pub fn evaluator() -> Evaluator {
+    let mut e = Evaluator::with_ledger_rules();
+    for rule in crate::scan_io::checklist_rules() {
+        e.add_rule(rule);
+    }
+    e
 }
 
 /// mamori's proposals for a form.
@@ -255,7 +271,7 @@ pub async fn evaluate(
     as_of: Date,
 ) -> Result<Evaluation, ChecklistIoError> {
     let facts = facts(store, scope, as_of).await?;
-    Ok(Evaluator::with_ledger_rules().evaluate(edition, form, &facts)?)
+    Ok(evaluator().evaluate(edition, form, &facts)?)
 }
 
 /// The stored answers of one form.

@@ -230,7 +230,9 @@ pub async fn store_report(
     let up = report.hosts.iter().filter(|h| h.up).count();
     let open: usize =
         report.hosts.iter().map(|h| h.ports.iter().filter(|p| p.state == mamori_scan::PortState::Open).count()).sum();
-    let summary = format!("{} {source}: 稼働ホスト {up} 台、開いているポート {open} 件", report.profile);
+    let profile = mamori_scan::Profile::parse(&report.profile)
+        .map_or_else(|_| report.profile.clone(), |p| p.name_ja().to_owned());
+    let summary = format!("{profile} {source}: 稼働ホスト {up} 台、開いているポート {open} 件");
     let data = serde_json::to_value(report).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let mut evidence = Evidence::new(SCAN_EVIDENCE, &summary, data);
     evidence.source = Some(source.to_owned());
@@ -366,4 +368,129 @@ pub async fn import_nmap(
     let report = mamori_scan::nmap_xml::import(xml)?;
     let net = network(store, scope).await?;
     Ok(store_report(store, scope, &net, &report, name, None, actor).await?)
+}
+
+// ---- what scans tell the checklist -------------------------------------------------------
+
+/// The latest scan as facts for the checklist evaluator (a `Facts` extension).
+#[derive(Debug, Clone)]
+pub struct NetworkObservations {
+    pub scan: EvidenceId,
+    pub at: time::OffsetDateTime,
+    /// Hosts that answered but are not in the 機器台帳 (as the ledger is now).
+    pub unknown: Vec<String>,
+    /// Services a clinic should not expose: `(finding code, host:port)`.
+    pub unneeded: Vec<(String, String)>,
+}
+
+/// Findings that mean a service should not be running where it is.
+const UNNEEDED: [&str; 7] = [
+    "plaintext-telnet",
+    "plaintext-ftp",
+    "smbv1-enabled",
+    "segment-rule-violation",
+    "mqtt-anonymous",
+    "snmp-default-community",
+    "orthanc-rest-no-auth",
+];
+
+pub async fn observations(store: &dyn Store, scope: &Scope) -> Result<Option<NetworkObservations>, ScanIoError> {
+    let Some(latest) = scans(store, scope, 1).await?.into_iter().next() else { return Ok(None) };
+    let (evidence, report) = report(store, scope, Some(latest.id)).await?;
+    let net = network(store, scope).await?;
+    let input =
+        FindingInput { now: Some(report.finished_at), known: Some(&net.known), segment_rules: Some(&net.rules) };
+    let found = mamori_scan::findings::findings(&report, &input);
+    let at = |f: &ScanFinding| match f.port {
+        Some(p) => format!("{}:{p}", f.host),
+        None => f.host.to_string(),
+    };
+    Ok(Some(NetworkObservations {
+        scan: evidence.id,
+        at: evidence.observed_at,
+        unknown: found.iter().filter(|f| f.code.as_str() == "unknown-device").map(|f| f.host.to_string()).collect(),
+        unneeded: found
+            .iter()
+            .filter(|f| UNNEEDED.contains(&f.code.as_str()))
+            .map(|f| (f.code.as_str().to_owned(), at(f)))
+            .collect(),
+    }))
+}
+
+fn scan_ref(o: &NetworkObservations) -> mamori_checklist::EvidenceRef {
+    mamori_checklist::EvidenceRef::new(
+        mamori_checklist::EvidenceKind::Scan,
+        o.scan.to_string(),
+        format!("ネットワーク検査（{}）", crate::pages::jobs::when(o.at)),
+    )
+    .observed(Some(o.at))
+}
+
+/// 台帳管理: the latest scan found no device missing from the 機器台帳.
+pub struct ScanAssetLedgerRule;
+
+impl mamori_checklist::Rule for ScanAssetLedgerRule {
+    fn id(&self) -> &str {
+        "scan.asset-ledger"
+    }
+    fn targets(&self) -> Vec<mamori_checklist::RuleTarget> {
+        vec![mamori_checklist::RuleTarget::Topic("asset-ledger".into())]
+    }
+    fn evaluate(&self, ctx: &mamori_checklist::RuleContext<'_>) -> mamori_checklist::Proposal {
+        use mamori_checklist::{Proposal, ProposedValue};
+        let Some(o) = ctx.facts.extension::<NetworkObservations>() else {
+            return Proposal::manual(
+                "ネットワーク検査の結果がないため、台帳に載っていない機器があるかは確認できていません。",
+            );
+        };
+        if o.unknown.is_empty() {
+            Proposal::new(ProposedValue::Yes)
+                .reason("最新のネットワーク検査で、機器台帳に登録されていない機器は見つかりませんでした。")
+                .with_evidence([scan_ref(o)])
+        } else {
+            Proposal::new(ProposedValue::No)
+                .reason(format!(
+                    "最新のネットワーク検査で、機器台帳に登録されていない機器が {} 台見つかりました（{}）。台帳に登録するか、不要な機器であれば取り外してください。",
+                    o.unknown.len(),
+                    o.unknown.join("、")
+                ))
+                .with_evidence([scan_ref(o)])
+        }
+    }
+}
+
+/// 不要なサービスの停止: the latest scan found no Telnet, FTP, SMBv1, anonymous MQTT, default
+/// SNMP community or open Orthanc, and nothing a segment rule forbids.
+pub struct ScanUnneededServicesRule;
+
+impl mamori_checklist::Rule for ScanUnneededServicesRule {
+    fn id(&self) -> &str {
+        "scan.unneeded-services"
+    }
+    fn targets(&self) -> Vec<mamori_checklist::RuleTarget> {
+        vec![mamori_checklist::RuleTarget::Topic("unneeded-services".into())]
+    }
+    fn evaluate(&self, ctx: &mamori_checklist::RuleContext<'_>) -> mamori_checklist::Proposal {
+        use mamori_checklist::{Proposal, ProposedValue};
+        let Some(o) = ctx.facts.extension::<NetworkObservations>() else {
+            return Proposal::manual(
+                "ネットワーク検査の結果がないため、不要なサービスが動いているかは確認できていません。",
+            );
+        };
+        if o.unneeded.is_empty() {
+            Proposal::new(ProposedValue::Yes)
+                .reason("最新のネットワーク検査で、Telnet・FTP・SMBv1 など止めるべきサービスは見つかりませんでした（検査したのは外から接続できるサービスです）。")
+                .with_evidence([scan_ref(o)])
+        } else {
+            let list: Vec<String> = o.unneeded.iter().map(|(code, at)| format!("{at}（{code}）")).collect();
+            Proposal::new(ProposedValue::No)
+                .reason(format!("最新のネットワーク検査で、止めるべきサービスが見つかりました: {}。指摘事項の画面で対応を確認してください。", list.join("、")))
+                .with_evidence([scan_ref(o)])
+        }
+    }
+}
+
+/// The checklist rules scans contribute.
+pub fn checklist_rules() -> Vec<Box<dyn mamori_checklist::Rule>> {
+    vec![Box::new(ScanAssetLedgerRule), Box::new(ScanUnneededServicesRule)]
 }

@@ -163,6 +163,7 @@ fn evidence_lines(inst: &str, refs: &[mamori_checklist::EvidenceRef]) -> Vec<Evi
                 }
                 (EvidenceKind::LedgerRow, Some(k)) => Some(format!("/i/{inst}/ledgers/{k}")),
                 (EvidenceKind::Document, _) => Some(format!("/i/{inst}/evidence/{}/file", e.id)),
+                (EvidenceKind::Scan, _) => Some(format!("/i/{inst}/scans/{}", e.id)),
                 _ => None,
             };
             EvidenceLine { label: format!("{}: {}{when}", e.kind.label_ja(), e.label), link }

@@ -87,6 +87,24 @@ fn a_segment_is_scanned_from_the_browser_and_findings_follow() {
     let unknown = findings.iter().find(|f| f.rule == "scan.unknown-device").expect("unknown-device finding");
     assert_eq!(unknown.evidence.len(), 1);
 
+    // The checklist reads the scan: 台帳管理 is いいえ while a device is missing from the ledger.
+    let evaluation = kit
+        .rt
+        .block_on(mamori_web::checklist_io::evaluate(
+            &*kit.store,
+            &a,
+            &mamori_checklist::builtin_edition(2025).unwrap(),
+            "clinic",
+            mamori_web::checklist_io::today(),
+        ))
+        .unwrap();
+    let ledger = evaluation.get("2-①", None).unwrap();
+    assert_eq!(ledger.value, mamori_checklist::ProposedValue::No, "{ledger:?}");
+    assert!(ledger.reasons.iter().any(|r| r.contains("127.0.0.213")), "{ledger:?}");
+    assert!(ledger.evidence.iter().any(|e| e.kind == mamori_checklist::EvidenceKind::Scan), "{ledger:?}");
+    let r = c.get(&format!("/i/{inst}/checklist/2025/clinic"));
+    assert!(r.body.contains(&format!("href=\"/i/{inst}/scans/")), "the proposal links to the scan");
+
     // The same scan again: the same finding, now with two observations.
     let r = c.post(&format!("/i/{inst}/scans"), &[("profile", "標準"), ("segment", "検証用LAN")]);
     assert_eq!(r.status, 303, "{}", r.body);

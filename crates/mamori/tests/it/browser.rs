@@ -1,7 +1,8 @@
 //! The web UI in a real browser: headless Chromium, driven over WebDriver by fantoccini, from the
 //! first-run setup through user management, roles, logout and TOTP logins, to importing a
 //! clinic's CSV ledger through the upload, preview and column-mapping steps, and answering the
-//! MHLW checklist in the guided mode and downloading it as XLSX and PDF.
+//! MHLW checklist in the guided mode and downloading it as XLSX and PDF, and scanning a test
+//! segment (a listener on 127.0.0.216) with the result and its finding in Japanese.
 //!
 //! Needs the Debian packages `chromium` and `chromium-driver` (scripts/test.sh installs them);
 //! without them the test fails, it is never skipped. On a failure the page is kept as a
@@ -210,7 +211,46 @@ async fn scenario(b: &Browser, token: &str) -> Result<()> {
         ensure!(got.contains(if format == "pdf" { "application/pdf" } else { "spreadsheetml" }), "{format}: {got}");
     }
 
-    // 9. The dashboard at 1280 px, kept for people to look at.
+    // 9. A network scan: the test segment is registered through the ledger form, a listener
+    // on 127.0.0.216 answers, the scan runs from the scans page and its result shows the
+    // device missing from the 機器台帳 and offers the nmap XML export.
+    b.step("scan");
+    let listener = std::net::TcpListener::bind("127.0.0.216:8080")?;
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut s = stream;
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut buf = [0u8; 512];
+                if matches!(s.read(&mut buf), Ok(n) if n > 0) {
+                    let _ = s.write_all(
+                        b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                    );
+                }
+            });
+        }
+    });
+    b.goto(&format!("/i/{inst}/ledgers/segments/new")).await?;
+    let form = b.find("form.ledger-form").await?;
+    b.fill(&form, "f_name", "検証用LAN").await?;
+    b.fill(&form, "f_cidrs", "127.0.0.216/32").await?;
+    b.submit(&form).await?;
+    b.wait_text("main", "127.0.0.216/32").await.context("the new segment")?;
+    b.click_nav("ネットワーク検査").await?;
+    let form = b.find("form#scan-start").await?;
+    form.find(Locator::Css("select[name='segment']")).await?.select_by_value("検証用LAN").await?;
+    b.submit(&form).await?;
+    b.heading("検査結果").await.context("the scan result")?;
+    b.wait_text("main", "127.0.0.216").await?;
+    b.wait_text("main", "台帳に未登録").await?;
+    b.wait_text("main", "nginx 1.22.1").await?;
+    b.find("a[href$='/export?format=nmap-xml']").await?;
+    std::fs::write(shots.join("scan.png"), b.client.screenshot().await?)?;
+    b.click_nav("指摘事項").await?;
+    b.wait_text("main", "機器台帳に登録されていない機器（127.0.0.216）").await?;
+
+    // 10. The dashboard at 1280 px, kept for people to look at.
     b.step("screenshot");
     b.goto(&format!("/i/{inst}")).await?;
     b.wait_text("main", INSTITUTION).await?;
