@@ -93,7 +93,7 @@ fn a_segment_is_scanned_from_the_browser_and_findings_follow() {
         .block_on(mamori_web::checklist_io::evaluate(
             &*kit.store,
             &a,
-            &mamori_checklist::builtin_edition(2025).unwrap(),
+            mamori_checklist::builtin_edition(2025).unwrap(),
             "clinic",
             mamori_web::checklist_io::today(),
         ))
