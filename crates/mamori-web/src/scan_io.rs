@@ -494,3 +494,111 @@ impl mamori_checklist::Rule for ScanUnneededServicesRule {
 pub fn checklist_rules() -> Vec<Box<dyn mamori_checklist::Rule>> {
     vec![Box::new(ScanAssetLedgerRule), Box::new(ScanUnneededServicesRule)]
 }
+
+// ---- monthly scans -----------------------------------------------------------------------
+
+/// Institution setting holding the scan schedule.
+pub const SCHEDULE_KEY: &str = "scan-schedule";
+
+/// A scan run every month on a day at an hour (Japan time), e.g. outside clinic hours.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Schedule {
+    /// `medical-safe`, `standard` or `full`.
+    pub profile: String,
+    pub segment: String,
+    /// 1–28, so every month has it.
+    pub day: u8,
+    /// 0–23.
+    pub hour: u8,
+    /// `YYYY-MM` of the last run, so a month runs once.
+    #[serde(default)]
+    pub last_run: Option<String>,
+}
+
+impl Schedule {
+    /// Whether the schedule is due at `now` (Japan time) and has not run this month.
+    pub fn due(&self, now: time::OffsetDateTime) -> bool {
+        let jst = now.to_offset(crate::ledger_io::jst());
+        let month = format!("{:04}-{:02}", jst.year(), u8::from(jst.month()));
+        jst.day() >= self.day
+            && (jst.day() > self.day || jst.hour() >= self.hour)
+            && self.last_run.as_deref() != Some(&month)
+    }
+
+    fn month(now: time::OffsetDateTime) -> String {
+        let jst = now.to_offset(crate::ledger_io::jst());
+        format!("{:04}-{:02}", jst.year(), u8::from(jst.month()))
+    }
+}
+
+pub async fn schedule(store: &dyn Store, scope: &Scope) -> Result<Option<Schedule>, StoreError> {
+    Ok(store.get_institution_setting(scope, SCHEDULE_KEY).await?.and_then(|j| serde_json::from_str(&j).ok()))
+}
+
+/// Saves (or with `None` removes) the schedule, after checking the profile and the segment.
+pub async fn set_schedule(
+    store: &dyn Store,
+    scope: &Scope,
+    s: Option<&Schedule>,
+    actor: &str,
+) -> Result<(), ScanIoError> {
+    let json = match s {
+        Some(s) => {
+            Profile::parse(&s.profile)?;
+            network(store, scope).await?.targets(&ScanRequest {
+                profile: Profile::Standard,
+                segment: Some(s.segment.clone()),
+                targets: Vec::new(),
+            })?;
+            if !(1..=28).contains(&s.day) || s.hour > 23 {
+                return Err(ScanIoError::BadTarget(format!("{} {}", s.day, s.hour)));
+            }
+            serde_json::to_string(s).map_err(|e| StoreError::Invalid(e.to_string()))?
+        }
+        None => "null".to_owned(),
+    };
+    Ok(store.set_institution_setting(scope, SCHEDULE_KEY, &json, actor).await?)
+}
+
+/// Starts the scans that are due (called by `mamori serve` every 30 s). Each starts once a
+/// month: the month is recorded before the scan starts.
+pub async fn run_due(runner: &JobRunner, store: Arc<dyn Store>) -> Result<u32, ScanIoError> {
+    let now = mamori_domain::time_fmt::now();
+    let mut started = 0;
+    for inst in store.list_institutions().await? {
+        let scope = store.scope(inst.id).await?;
+        let Some(mut s) = schedule(&*store, &scope).await? else { continue };
+        if !s.due(now) {
+            continue;
+        }
+        s.last_run = Some(Schedule::month(now));
+        let json = serde_json::to_string(&s).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        store.set_institution_setting(&scope, SCHEDULE_KEY, &json, "schedule").await?;
+        let req =
+            ScanRequest { profile: Profile::parse(&s.profile)?, segment: Some(s.segment.clone()), targets: Vec::new() };
+        match run_scan(runner, store.clone(), scope, req, "schedule").await {
+            Ok(_) => started += 1,
+            Err(e) => tracing::warn!(institution = %inst.id, error = %e, "the scheduled scan could not start"),
+        }
+    }
+    Ok(started)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Schedule;
+    use time::macros::datetime;
+
+    #[test]
+    fn a_schedule_is_due_once_a_month_after_its_day_and_hour() {
+        let s = Schedule { profile: "standard".into(), segment: "LAN".into(), day: 5, hour: 22, last_run: None };
+        // 2026-11-05 21:59 JST: not yet; 22:00 JST: due; later days of the month too.
+        assert!(!s.due(datetime!(2026-11-05 12:59 UTC)));
+        assert!(s.due(datetime!(2026-11-05 13:00 UTC)));
+        assert!(s.due(datetime!(2026-11-20 00:00 UTC)));
+        assert!(!s.due(datetime!(2026-11-04 23:00 UTC)));
+        let ran = Schedule { last_run: Some("2026-11".into()), ..s.clone() };
+        assert!(!ran.due(datetime!(2026-11-20 00:00 UTC)), "once a month");
+        assert!(ran.due(datetime!(2026-12-05 13:00 UTC)));
+    }
+}

@@ -42,6 +42,7 @@ struct ScansPage {
     scans: Vec<ScanLine>,
     segments: Vec<String>,
     can_run: bool,
+    schedule: Option<String>,
     error: Option<String>,
 }
 
@@ -55,10 +56,11 @@ async fn scans_page(state: &AppState, auth: &Auth, scope: &Scope, lang: Lang, er
     let result: Result<_, mamori_store::StoreError> = async {
         let scans = scan_io::scans(&*state.store, scope, 100).await?;
         let segments = state.store.list_rows(scope, RecordKind::Segments, &RecordQuery::default()).await?;
-        Ok((scans, segments))
+        let schedule = scan_io::schedule(&*state.store, scope).await?;
+        Ok((scans, segments, schedule))
     }
     .await;
-    let (scans, segments) = match result {
+    let (scans, segments, schedule) = match result {
         Ok(r) => r,
         Err(e) => return server_error(lang, &e),
     };
@@ -76,6 +78,18 @@ async fn scans_page(state: &AppState, auth: &Auth, scope: &Scope, lang: Lang, er
             .collect(),
         segments: segments.iter().filter_map(|r| r.text("name").ok().flatten()).collect(),
         can_run: auth.can(scope.institution(), Permission::RunJobs),
+        schedule: schedule.map(|s| {
+            let profile = mamori_scan::Profile::parse(&s.profile).map_or(s.profile.clone(), |p| p.name_ja().to_owned());
+            lang.ta(
+                "scans-web-schedule-current",
+                &[
+                    ("day", i64::from(s.day).into()),
+                    ("hour", i64::from(s.hour).into()),
+                    ("segment", s.segment.as_str().into()),
+                    ("profile", profile.as_str().into()),
+                ],
+            )
+        }),
         error,
     });
     if failed {
@@ -412,5 +426,33 @@ pub async fn set_status(
             Redirect::to(&format!("{back}?error={code}")).into_response()
         }
         Err(e) => server_error(lang, &e),
+    }
+}
+
+/// Sets or removes the monthly scan.
+pub async fn set_schedule(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Extension(scope): Extension<Scope>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let lang = lang_from_headers(&headers);
+    let s = if field(&f, "action") == "remove" {
+        None
+    } else {
+        let num = |k: &str| field(&f, k).parse::<u8>().unwrap_or(u8::MAX);
+        let profile = mamori_scan::Profile::parse(field(&f, "profile")).map(|p| p.id().to_owned()).unwrap_or_default();
+        Some(scan_io::Schedule {
+            profile,
+            segment: field(&f, "segment").to_owned(),
+            day: num("day"),
+            hour: num("hour"),
+            last_run: None,
+        })
+    };
+    match scan_io::set_schedule(&*state.store, &scope, s.as_ref(), &actor(&auth)).await {
+        Ok(()) => Redirect::to(&format!("/i/{}/scans", scope.institution())).into_response(),
+        Err(e) => scans_page(&state, &auth, &scope, lang, Some(scan_io::error_text(lang, &e))).await,
     }
 }

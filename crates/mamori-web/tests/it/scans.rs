@@ -129,6 +129,28 @@ fn a_segment_is_scanned_from_the_browser_and_findings_follow() {
     assert!(events.iter().any(|e| e.action == "scan.run" && e.details.contains("probes_sent")));
     assert!(events.iter().any(|e| e.action == "scan.export"));
 
+    // A monthly scan: set from the page, started when due, once a month.
+    let r = c.post(
+        &format!("/i/{inst}/scans/schedule"),
+        &[("segment", "存在しないLAN"), ("profile", "標準"), ("day", "1"), ("hour", "0")],
+    );
+    assert!(r.body.contains("というセグメントはありません"), "{}", r.body);
+    let r = c.post(
+        &format!("/i/{inst}/scans/schedule"),
+        &[("segment", "検証用LAN"), ("profile", "標準"), ("day", "1"), ("hour", "0")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(c.get(&format!("/i/{inst}/scans")).body.contains("毎月 1 日 0 時に「検証用LAN」を標準で検査します"));
+    let runner = mamori_jobs::JobRunner::new(kit.store.clone());
+    let before = kit.rt.block_on(mamori_web::scan_io::scans(&*kit.store, &a, 10)).unwrap().len();
+    assert_eq!(kit.rt.block_on(mamori_web::scan_io::run_due(&runner, kit.store.clone())).unwrap(), 1);
+    assert_eq!(kit.rt.block_on(mamori_web::scan_io::run_due(&runner, kit.store.clone())).unwrap(), 0, "once a month");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while kit.rt.block_on(mamori_web::scan_io::scans(&*kit.store, &a, 10)).unwrap().len() == before {
+        assert!(std::time::Instant::now() < deadline, "the scheduled scan did not finish");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+
     // An auditor reads but cannot start a scan.
     let auditor = kit.user("kansa2", false, &[(a, Role::Auditor)]);
     let mut au = kit.login(&auditor);

@@ -56,6 +56,7 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
 
     let reconciler = runner.clone();
     let sweeper = store.clone();
+    let scheduler = (runner.clone(), store.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(30));
         loop {
@@ -65,6 +66,10 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
             if let Err(e) = sweeper.delete_expired_sessions(mamori_domain::time_fmt::now()).await {
                 tracing::warn!(error = %e, "removing expired sessions failed");
+            }
+            // Monthly scans whose day and hour have come.
+            if let Err(e) = mamori_web::scan_io::run_due(&scheduler.0, scheduler.1.clone()).await {
+                tracing::warn!(error = %e, "starting scheduled scans failed");
             }
         }
     });
