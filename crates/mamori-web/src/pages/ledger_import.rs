@@ -145,14 +145,6 @@ struct UploadPage {
     error: Option<String>,
 }
 
-fn tabs(kind: RecordKind, lang: Lang) -> Vec<super::ledgers::Tab> {
-    let xl = export_lang(lang);
-    RecordKind::ALL
-        .into_iter()
-        .map(|k| super::ledgers::Tab { slug: k.as_str(), title: export::ledger_title(k, xl), current: k == kind })
-        .collect()
-}
-
 async fn upload_page(
     state: &AppState,
     auth: &Auth,
@@ -166,7 +158,7 @@ async fn upload_page(
         page: Page::for_user(state, auth, lang, "import-web-title", Some(scope.institution())).await,
         inst: scope.institution().to_string(),
         kind: kind.as_str(),
-        tabs: tabs(kind, lang),
+        tabs: super::ledgers::tabs(kind, lang),
         ledger: export::ledger_title(kind, export_lang(lang)).to_owned(),
         error,
     });
@@ -296,6 +288,26 @@ struct PreviewPage {
 const SHOWN_PROBLEMS: usize = 300;
 const SAMPLE_ROWS: usize = 20;
 
+/// The upload a path names, read again: `(ledger, upload, sheets)`, or the page that says
+/// why not (unknown ledger, expired or foreign upload, unreadable file).
+async fn open_upload(
+    state: &AppState,
+    auth: &Auth,
+    scope: &Scope,
+    lang: Lang,
+    kind: &str,
+    token: &str,
+) -> Result<(RecordKind, Upload, Vec<Sheet>), Response> {
+    let kind = kind_of(kind, lang)?;
+    let Some(upload) = state.uploads.get(token, auth, scope, kind) else {
+        return Err(upload_page(state, auth, scope, lang, kind, Some(lang.t("ledger-web-error-upload-expired"))).await);
+    };
+    match read(&upload) {
+        Ok(sheets) => Ok((kind, upload, sheets)),
+        Err(e) => Err(upload_page(state, auth, scope, lang, kind, Some(ledger_io::read_error_text(lang, &e))).await),
+    }
+}
+
 fn read(u: &Upload) -> Result<Vec<Sheet>, mamori_ledger::read::ReadError> {
     read_file(&u.bytes, &u.name, u.encoding, &Limits::default())
 }
@@ -308,20 +320,11 @@ pub async fn preview(
     Path((_, kind, token)): Path<(String, String, String)>,
 ) -> Response {
     let lang = lang_from_headers(&headers);
-    let kind = match kind_of(&kind, lang) {
-        Ok(k) => k,
+    let (kind, upload, sheets) = match open_upload(&state, &auth, &scope, lang, &kind, &token).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let Some(upload) = state.uploads.get(&token, &auth, &scope, kind) else {
-        return upload_page(&state, &auth, &scope, lang, kind, Some(lang.t("ledger-web-error-upload-expired"))).await;
-    };
     let xl = export_lang(lang);
-    let sheets = match read(&upload) {
-        Ok(s) => s,
-        Err(e) => {
-            return upload_page(&state, &auth, &scope, lang, kind, Some(ledger_io::read_error_text(lang, &e))).await;
-        }
-    };
     let view = match plan::preview(&sheets, kind, &upload.options) {
         Ok(v) => v,
         Err(e) => {
@@ -419,7 +422,7 @@ pub async fn preview(
         page: Page::for_user(&state, &auth, lang, "import-web-preview-title", Some(scope.institution())).await,
         inst: scope.institution().to_string(),
         kind: kind.as_str(),
-        tabs: tabs(kind, lang),
+        tabs: super::ledgers::tabs(kind, lang),
         base: format!("/i/{}/ledgers/{kind}/import/{token}", scope.institution()),
         file: upload.name.clone(),
         sheets: view.sheet_names.iter().map(|s| (s.clone(), *s == chosen)).collect(),
@@ -447,20 +450,11 @@ pub async fn mapping(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let lang = lang_from_headers(&headers);
-    let kind = match kind_of(&kind, lang) {
-        Ok(k) => k,
+    let (kind, upload, sheets) = match open_upload(&state, &auth, &scope, lang, &kind, &token).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let Some(upload) = state.uploads.get(&token, &auth, &scope, kind) else {
-        return upload_page(&state, &auth, &scope, lang, kind, Some(lang.t("ledger-web-error-upload-expired"))).await;
-    };
     let back = format!("/i/{}/ledgers/{kind}/import/{token}", scope.institution());
-    let sheets = match read(&upload) {
-        Ok(s) => s,
-        Err(e) => {
-            return upload_page(&state, &auth, &scope, lang, kind, Some(ledger_io::read_error_text(lang, &e))).await;
-        }
-    };
     let sheet = form.get("sheet").filter(|s| sheets.iter().any(|x| &x.name == *s)).cloned();
     let sheet_changed = sheet.is_some() && sheet != upload.options.sheet && form.contains_key("sheet_only");
     let mut options = PlanOptions { overrides: upload.options.overrides.clone(), sheet };
@@ -537,20 +531,11 @@ pub async fn commit(
     Path((_, kind, token)): Path<(String, String, String)>,
 ) -> Response {
     let lang = lang_from_headers(&headers);
-    let kind = match kind_of(&kind, lang) {
-        Ok(k) => k,
+    let (kind, upload, sheets) = match open_upload(&state, &auth, &scope, lang, &kind, &token).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let Some(upload) = state.uploads.get(&token, &auth, &scope, kind) else {
-        return upload_page(&state, &auth, &scope, lang, kind, Some(lang.t("ledger-web-error-upload-expired"))).await;
-    };
     let back = format!("/i/{}/ledgers/{kind}/import/{token}", scope.institution());
-    let sheets = match read(&upload) {
-        Ok(s) => s,
-        Err(e) => {
-            return upload_page(&state, &auth, &scope, lang, kind, Some(ledger_io::read_error_text(lang, &e))).await;
-        }
-    };
     let (existing, refs) = match ledger_io::import_context(&*state.store, &scope, kind).await {
         Ok(c) => c,
         Err(e) => return server_error(lang, &e),

@@ -33,7 +33,7 @@ pub struct Tab {
     pub current: bool,
 }
 
-fn tabs(kind: RecordKind, lang: Lang) -> Vec<Tab> {
+pub(super) fn tabs(kind: RecordKind, lang: Lang) -> Vec<Tab> {
     let xl = export_lang(lang);
     RecordKind::ALL
         .into_iter()
