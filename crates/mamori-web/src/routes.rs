@@ -195,6 +195,7 @@ pub fn table() -> Vec<Route> {
         r(M::POST, "/i/{inst}/scans", Institution(P::RunJobs), post(pages::scans::start)),
         r(M::POST, "/i/{inst}/scans/import", Institution(P::RunJobs), post(pages::scans::import).layer(upload_limit())),
         r(M::POST, "/i/{inst}/scans/schedule", Institution(P::RunJobs), post(pages::scans::set_schedule)),
+        r(M::POST, "/i/{inst}/scans/rules", Institution(P::RunJobs), post(pages::scans::set_rules)),
         r(M::GET, "/i/{inst}/scans/{id}", Institution(P::ViewData), get(pages::scans::show)),
         r(M::GET, "/i/{inst}/scans/{id}/export", Institution(P::ViewData), get(pages::scans::export)),
         r(M::GET, "/i/{inst}/findings", Institution(P::ViewData), get(pages::scans::findings)),

@@ -40,6 +40,8 @@ pub enum ScanIoError {
     BadTarget(String),
     #[error("no scan {0}")]
     NoScan(String),
+    #[error("{0:?} is not a time window like 19:00-07:00")]
+    BadWindow(String),
 }
 
 impl ScanIoError {
@@ -52,6 +54,7 @@ impl ScanIoError {
             Self::NoTarget => "scan-no-target",
             Self::BadTarget(_) => "scan-bad-target",
             Self::NoScan(_) => "scan-not-found",
+            Self::BadWindow(_) => "scan-bad-window",
         }
     }
 }
@@ -60,10 +63,70 @@ impl ScanIoError {
 pub fn error_text(lang: Lang, e: &ScanIoError) -> String {
     let key = format!("scan-error-{}", e.code().trim_start_matches("scan-"));
     let arg = match e {
-        ScanIoError::UnknownSegment(s) | ScanIoError::BadTarget(s) | ScanIoError::NoScan(s) => s.clone(),
+        ScanIoError::UnknownSegment(s)
+        | ScanIoError::BadTarget(s)
+        | ScanIoError::NoScan(s)
+        | ScanIoError::BadWindow(s) => s.clone(),
         other => other.to_string(),
     };
     lang.try_ta(&key, &[("value", Arg::from(arg.as_str()))]).unwrap_or_else(|| e.to_string())
+}
+
+/// Institution setting holding the scan rules.
+pub const RULES_KEY: &str = "scan-rules";
+
+/// When scans may run and what they must never touch, per institution.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScanRules {
+    /// `HH:MM-HH:MM` in Japan time (e.g. `19:00-07:00`, outside clinic hours); none: any time.
+    #[serde(default)]
+    pub window: Option<String>,
+    /// Hosts or networks never scanned (e.g. a ventilator's address).
+    #[serde(default)]
+    pub exclusions: Vec<String>,
+}
+
+impl ScanRules {
+    fn window(&self) -> Result<Option<mamori_scan::TimeWindow>, ScanIoError> {
+        let Some(w) = self.window.as_deref().map(str::trim).filter(|w| !w.is_empty()) else { return Ok(None) };
+        let (start, end) = w.split_once('-').ok_or_else(|| ScanIoError::BadWindow(w.to_owned()))?;
+        mamori_scan::TimeWindow::daily(start.trim(), end.trim())
+            .map(Some)
+            .map_err(|_| ScanIoError::BadWindow(w.to_owned()))
+    }
+
+    fn exclusions(&self) -> Result<Vec<IpNet>, ScanIoError> {
+        self.exclusions.iter().map(|t| parse_net(t)).collect()
+    }
+}
+
+fn parse_net(t: &str) -> Result<IpNet, ScanIoError> {
+    let t = t.trim();
+    match t.parse::<IpAddr>() {
+        Ok(ip) => Ok(IpNet::new(ip, if ip.is_ipv4() { 32 } else { 128 })?),
+        Err(_) => t.parse::<IpNet>().map_err(|_| ScanIoError::BadTarget(t.to_owned())),
+    }
+}
+
+pub async fn rules(store: &dyn Store, scope: &Scope) -> Result<ScanRules, StoreError> {
+    Ok(store
+        .get_institution_setting(scope, RULES_KEY)
+        .await?
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default())
+}
+
+/// Saves the rules after checking the window and every exclusion.
+pub async fn set_rules(store: &dyn Store, scope: &Scope, r: &ScanRules, actor: &str) -> Result<(), ScanIoError> {
+    r.window()?;
+    r.exclusions()?;
+    let json = serde_json::to_string(r).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    Ok(store.set_institution_setting(scope, RULES_KEY, &json, actor).await?)
+}
+
+/// Now, in Japan time (time windows are local).
+fn now_jst() -> time::OffsetDateTime {
+    mamori_domain::time_fmt::now().to_offset(crate::ledger_io::jst())
 }
 
 /// What to scan.
@@ -134,7 +197,8 @@ pub async fn network(store: &dyn Store, scope: &Scope) -> Result<Network, ScanIo
             known.macs.insert(mac);
         }
     }
-    Ok(Network { scope: ScanScope { segments, exclusions: Vec::new(), fragile }, known, rules, assets, segment_rows })
+    let exclusions = self::rules(store, scope).await?.exclusions()?;
+    Ok(Network { scope: ScanScope { segments, exclusions, fragile }, known, rules, assets, segment_rows })
 }
 
 impl Network {
@@ -155,12 +219,7 @@ impl Network {
             }
         }
         for t in &req.targets {
-            let t = t.trim();
-            let net = match t.parse::<IpAddr>() {
-                Ok(ip) => IpNet::new(ip, if ip.is_ipv4() { 32 } else { 128 })?,
-                Err(_) => t.parse::<IpNet>().map_err(|_| ScanIoError::BadTarget(t.to_owned()))?,
-            };
-            out.push(net);
+            out.push(parse_net(t)?);
         }
         if out.is_empty() {
             return Err(ScanIoError::NoTarget);
@@ -261,9 +320,12 @@ pub async fn run_scan(
 ) -> Result<ScanRun, ScanIoError> {
     let net = network(&*store, &scope).await?;
     let targets = net.targets(&req)?;
-    let policy = ScanPolicy::for_profile(req.profile);
-    // Refuse targets outside the segments now, before a job exists.
-    Scanner::new(policy.clone()).plan(&targets, &net.scope, mamori_domain::time_fmt::now())?;
+    let mut policy = ScanPolicy::for_profile(req.profile);
+    if let Some(w) = rules(&*store, &scope).await?.window()? {
+        policy.windows = vec![w];
+    }
+    // Refuse targets outside the segments, or a time outside the window, before a job exists.
+    Scanner::new(policy.clone()).plan(&targets, &net.scope, now_jst())?;
     let job = Job::new(
         Some(scope.institution()),
         "scan",
@@ -304,9 +366,7 @@ pub async fn run_scan(
                     }
                 })
             };
-            let report = Scanner::new(policy)
-                .scan(&targets, &net.scope, mamori_domain::time_fmt::now(), &cancel, Some(progress))
-                .await;
+            let report = Scanner::new(policy).scan(&targets, &net.scope, now_jst(), &cancel, Some(progress)).await;
             watch.abort();
             let report = report.map_err(|e| JobError::Failed(e.to_string()))?;
             let (evidence, new, seen) =

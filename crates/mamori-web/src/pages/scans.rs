@@ -43,6 +43,8 @@ struct ScansPage {
     segments: Vec<String>,
     can_run: bool,
     schedule: Option<String>,
+    window: String,
+    exclusions: String,
     error: Option<String>,
 }
 
@@ -57,10 +59,11 @@ async fn scans_page(state: &AppState, auth: &Auth, scope: &Scope, lang: Lang, er
         let scans = scan_io::scans(&*state.store, scope, 100).await?;
         let segments = state.store.list_rows(scope, RecordKind::Segments, &RecordQuery::default()).await?;
         let schedule = scan_io::schedule(&*state.store, scope).await?;
-        Ok((scans, segments, schedule))
+        let rules = scan_io::rules(&*state.store, scope).await?;
+        Ok((scans, segments, schedule, rules))
     }
     .await;
-    let (scans, segments, schedule) = match result {
+    let (scans, segments, schedule, rules) = match result {
         Ok(r) => r,
         Err(e) => return server_error(lang, &e),
     };
@@ -90,6 +93,8 @@ async fn scans_page(state: &AppState, auth: &Auth, scope: &Scope, lang: Lang, er
                 ],
             )
         }),
+        window: rules.window.unwrap_or_default(),
+        exclusions: rules.exclusions.join(", "),
         error,
     });
     if failed {
@@ -452,6 +457,30 @@ pub async fn set_schedule(
         })
     };
     match scan_io::set_schedule(&*state.store, &scope, s.as_ref(), &actor(&auth)).await {
+        Ok(()) => Redirect::to(&format!("/i/{}/scans", scope.institution())).into_response(),
+        Err(e) => scans_page(&state, &auth, &scope, lang, Some(scan_io::error_text(lang, &e))).await,
+    }
+}
+
+/// When scans may run and what they never touch.
+pub async fn set_rules(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Extension(auth): Extension<Auth>,
+    Extension(scope): Extension<Scope>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let lang = lang_from_headers(&headers);
+    let rules = scan_io::ScanRules {
+        window: Some(field(&f, "window").to_owned()).filter(|w| !w.is_empty()),
+        exclusions: field(&f, "exclusions")
+            .split([',', ' ', '\n', '、'])
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    };
+    match scan_io::set_rules(&*state.store, &scope, &rules, &actor(&auth)).await {
         Ok(()) => Redirect::to(&format!("/i/{}/scans", scope.institution())).into_response(),
         Err(e) => scans_page(&state, &auth, &scope, lang, Some(scan_io::error_text(lang, &e))).await,
     }

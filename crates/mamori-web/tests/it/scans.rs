@@ -151,6 +151,22 @@ fn a_segment_is_scanned_from_the_browser_and_findings_follow() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 
+    // Limits: an excluded device is never contacted; outside the allowed window nothing runs.
+    let r = c.post(&format!("/i/{inst}/scans/rules"), &[("window", "夜だけ"), ("exclusions", "")]);
+    assert!(r.body.contains("時間帯として読み取れません"), "{}", r.body);
+    let r = c.post(&format!("/i/{inst}/scans/rules"), &[("window", ""), ("exclusions", "127.0.0.213")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = c.post(&format!("/i/{inst}/scans"), &[("profile", "標準"), ("segment", "検証用LAN")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = c.get(r.location());
+    assert!(r.body.contains("127.0.0.212") && !r.body.contains("<h2>127.0.0.213"), "the excluded host: {}", r.body);
+    let hour = mamori_domain::time_fmt::now().to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap()).hour();
+    let window = format!("{:02}:00-{:02}:00", (hour + 2) % 24, (hour + 3) % 24);
+    c.post(&format!("/i/{inst}/scans/rules"), &[("window", &window), ("exclusions", "")]);
+    let r = c.post(&format!("/i/{inst}/scans"), &[("profile", "標準"), ("segment", "検証用LAN")]);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("検査を許可した時間帯の外です"), "{}", r.body);
+
     // An auditor reads but cannot start a scan.
     let auditor = kit.user("kansa2", false, &[(a, Role::Auditor)]);
     let mut au = kit.login(&auditor);
