@@ -295,19 +295,28 @@ async fn render_form(
             ("unconfirmed", progress.unconfirmed_wording.into()),
         ],
     );
-    let deadlines = progress
-        .deadlines
+    // One line per deadline: the items it concerns, and how far off (or past) it is.
+    let mut grouped: Vec<(String, time::Date, i64, Vec<String>)> = Vec::new();
+    for d in &progress.deadlines {
+        match grouped.iter_mut().find(|g| g.0 == d.label_ja && g.1 == d.date) {
+            Some(g) => {
+                if !g.3.contains(&d.item_id) {
+                    g.3.push(d.item_id.clone());
+                }
+            }
+            None => grouped.push((d.label_ja.clone(), d.date, d.days_left, vec![d.item_id.clone()])),
+        }
+    }
+    let deadlines = grouped
         .iter()
-        .map(|d| {
-            lang.ta(
-                "checklist-web-deadline",
-                &[
-                    ("item", d.item_id.clone().into()),
-                    ("label", d.label_ja.clone().into()),
-                    ("date", d.date.to_string().into()),
-                    ("days", Arg::from(d.days_left)),
-                ],
-            )
+        .map(|(label, date, days, items)| {
+            let args = [
+                ("label", Arg::from(label.as_str())),
+                ("date", Arg::from(date.to_string().as_str())),
+                ("days", Arg::from(days.abs())),
+                ("items", Arg::from(items.join("、").as_str())),
+            ];
+            lang.ta(if *days < 0 { "checklist-web-deadline-past" } else { "checklist-web-deadline" }, &args)
         })
         .collect();
     let mut page = Page::for_user(state, auth, lang, "checklist-web-title", Some(scope.institution())).await;

@@ -196,6 +196,7 @@ async fn scenario(b: &Browser, token: &str) -> Result<()> {
     std::fs::write(shots.join("checklist-guide.png"), b.client.screenshot().await?)?;
     b.goto(&format!("/i/{inst}/checklist")).await?;
     b.wait_text("#checklist-progress", "はい 1 件").await.context("the answer in the progress line")?;
+    std::fs::write(shots.join("checklist.png"), b.client.screenshot().await?)?;
     for format in ["xlsx", "pdf"] {
         let link = b.find(&format!("a[href$='/export?format={format}']")).await?;
         let href = link.attr("href").await?.context("export link")?;
@@ -249,6 +250,7 @@ async fn scenario(b: &Browser, token: &str) -> Result<()> {
     std::fs::write(shots.join("scan.png"), b.client.screenshot().await?)?;
     b.click_nav("指摘事項").await?;
     b.wait_text("main", "機器台帳に登録されていない機器（127.0.0.216）").await?;
+    std::fs::write(shots.join("findings.png"), b.client.screenshot().await?)?;
 
     // 10. The dashboard at 1280 px, kept for people to look at.
     b.step("screenshot");
