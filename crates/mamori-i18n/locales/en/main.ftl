@@ -780,3 +780,6 @@ scans-web-window = Allowed time window (Japan time; empty: any time)
 scans-web-exclusions = Devices and networks never scanned
 scans-web-rules-hint = E.g. window 19:00-07:00 (outside clinic hours). Exclude the addresses of devices that must not be disturbed, such as ventilators. Monthly scans follow these limits too.
 scan-error-bad-window = "{ $value }" is not a time window (e.g. 19:00-07:00).
+job-kind-scan = Network scan
+job-kind-ledger-import = Ledger import
+job-kind-audit-verify = Audit log verification

@@ -780,3 +780,6 @@ scans-web-window = 検査を許可する時間帯（日本時間。空欄はい�
 scans-web-exclusions = 検査しない機器・ネットワーク
 scans-web-rules-hint = 例: 時間帯 19:00-07:00（診療時間外）。除外は人工呼吸器など、検査で止まると困る機器の IP アドレスを指定します。定期検査にも適用されます。
 scan-error-bad-window = 「{ $value }」は時間帯として読み取れません（例: 19:00-07:00）。
+job-kind-scan = ネットワーク検査
+job-kind-ledger-import = 台帳の取込み
+job-kind-audit-verify = 監査ログの検証

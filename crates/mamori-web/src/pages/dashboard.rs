@@ -88,7 +88,7 @@ pub async fn show(
             .await?
             .into_iter()
             .map(|j| JobLine {
-                kind: j.kind,
+                kind: super::jobs::kind_label(lang, &j.kind),
                 status: lang.t(&format!("job-status-{}", j.status.as_str())),
                 created: super::jobs::when(j.created_at),
             })

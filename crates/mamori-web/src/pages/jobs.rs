@@ -15,6 +15,11 @@ use mamori_i18n::Lang;
 use mamori_store::{JobQuery, JobScope, Scope};
 use time::OffsetDateTime;
 
+/// A job kind as people read it (`scan` → ネットワーク検査); unknown kinds as stored.
+pub fn kind_label(lang: mamori_i18n::Lang, kind: &str) -> String {
+    lang.try_t(&format!("job-kind-{kind}")).unwrap_or_else(|| kind.to_owned())
+}
+
 pub fn when(t: OffsetDateTime) -> String {
     // Japan Standard Time: the institutions mamori serves are in Japan.
     let jst = t.to_offset(time::UtcOffset::from_hms(9, 0, 0).expect("valid offset"));
@@ -36,7 +41,7 @@ pub struct Row {
 fn row(j: &Job, lang: Lang) -> Row {
     Row {
         id: j.id.to_string(),
-        kind: j.kind.clone(),
+        kind: kind_label(lang, &j.kind),
         status: lang.t(&format!("job-status-{}", j.status.as_str())),
         running: !j.status.is_finished(),
         percent: j.fraction().map(|f| (f * 100.0).round() as u32),
