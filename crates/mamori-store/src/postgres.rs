@@ -1043,6 +1043,9 @@ impl Store for PgStore {
     async fn observe_finding(&self, scope: &Scope, f: &Finding, key: &str, actor: &str) -> Result<(FindingId, bool)> {
         f.check()?;
         let mut tx = self.pool.begin().await?;
+        // Take the institution's chain lock first: two scans observing the same problem at
+        // once must not both find no finding and both insert one.
+        load_chain(&mut tx, scope.chain()).await?;
         let existing: Option<Uuid> = sqlx::query_scalar(
             "SELECT id FROM findings WHERE institution_id = $1 AND dedup_key = $2 AND status <> 'resolved' \
              ORDER BY first_seen DESC LIMIT 1",

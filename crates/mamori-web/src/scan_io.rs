@@ -42,6 +42,8 @@ pub enum ScanIoError {
     NoScan(String),
     #[error("{0:?} is not a time window like 19:00-07:00")]
     BadWindow(String),
+    #[error("{0} is not a private network; only an institution's own (private) networks are scanned")]
+    PublicRange(String),
 }
 
 impl ScanIoError {
@@ -55,6 +57,7 @@ impl ScanIoError {
             Self::BadTarget(_) => "scan-bad-target",
             Self::NoScan(_) => "scan-not-found",
             Self::BadWindow(_) => "scan-bad-window",
+            Self::PublicRange(_) => "scan-public-range",
         }
     }
 }
@@ -66,7 +69,8 @@ pub fn error_text(lang: Lang, e: &ScanIoError) -> String {
         ScanIoError::UnknownSegment(s)
         | ScanIoError::BadTarget(s)
         | ScanIoError::NoScan(s)
-        | ScanIoError::BadWindow(s) => s.clone(),
+        | ScanIoError::BadWindow(s)
+        | ScanIoError::PublicRange(s) => s.clone(),
         other => other.to_string(),
     };
     lang.try_ta(&key, &[("value", Arg::from(arg.as_str()))]).unwrap_or_else(|| e.to_string())
@@ -224,8 +228,35 @@ impl Network {
         if out.is_empty() {
             return Err(ScanIoError::NoTarget);
         }
+        // Whatever the ledger says, the server probes only private networks (and itself),
+        // unless the operator of the installation allows more.
+        if std::env::var_os("MAMORI_SCAN_ALLOW_PUBLIC").is_none()
+            && let Some(net) = out.iter().find(|n| !private(n))
+        {
+            return Err(ScanIoError::PublicRange(net.to_string()));
+        }
         Ok(out)
     }
+}
+
+/// The ranges an institution's own network uses: RFC 1918, shared address space (RFC 6598),
+/// loopback, IPv6 unique local (fc00::/7) and loopback. Link-local and public ranges are not.
+fn private(net: &IpNet) -> bool {
+    let private_blocks: [(&str, u8); 7] = [
+        ("10.0.0.0", 8),
+        ("172.16.0.0", 12),
+        ("192.168.0.0", 16),
+        ("100.64.0.0", 10),
+        ("127.0.0.0", 8),
+        ("fc00::", 7),
+        ("::1", 128),
+    ];
+    private_blocks.iter().any(|(addr, prefix)| {
+        addr.parse::<IpAddr>()
+            .ok()
+            .and_then(|a| IpNet::new(a, *prefix).ok())
+            .is_some_and(|block| block.contains_net(net))
+    })
 }
 
 /// The finding's text in the institution's language (Japanese is what is stored).
@@ -296,10 +327,24 @@ pub async fn store_report(
     let mut evidence = Evidence::new(SCAN_EVIDENCE, &summary, data);
     evidence.source = Some(source.to_owned());
     evidence.job_id = job;
-    evidence.observed_at = report.finished_at;
+    // An imported file's date is what it says, but never in the future (it would stay the
+    // "latest scan" for the checklist).
+    evidence.observed_at = report.finished_at.min(mamori_domain::time_fmt::now());
     store.put_evidence(scope, &evidence, None, actor).await?;
     let (new, seen) = record_findings(store, scope, net, report, evidence.id, actor).await?;
     Ok((evidence.id, new, seen))
+}
+
+/// The report as it leaves mamori: a password that worked is not written out (the finding
+/// says that a default account works; the value stays in the server).
+pub fn redacted(report: &ScanReport) -> ScanReport {
+    let mut r = report.clone();
+    for a in &mut r.credential_attempts {
+        if !a.secret.is_empty() {
+            a.secret = "********".into();
+        }
+    }
+    r
 }
 
 /// A scan, running.
@@ -455,8 +500,9 @@ const UNNEEDED: [&str; 7] = [
 ];
 
 pub async fn observations(store: &dyn Store, scope: &Scope) -> Result<Option<NetworkObservations>, ScanIoError> {
-    let Some(latest) = scans(store, scope, 1).await?.into_iter().next() else { return Ok(None) };
-    let (evidence, report) = report(store, scope, Some(latest.id)).await?;
+    let Some(evidence) = scans(store, scope, 1).await?.into_iter().next() else { return Ok(None) };
+    let report: ScanReport =
+        serde_json::from_value(evidence.data.clone()).map_err(|e| StoreError::Corrupt(format!("scan report: {e}")))?;
     let net = network(store, scope).await?;
     let input =
         FindingInput { now: Some(report.finished_at), known: Some(&net.known), segment_rules: Some(&net.rules) };
@@ -613,6 +659,17 @@ pub async fn set_schedule(
             if !(1..=28).contains(&s.day) || s.hour > 23 {
                 return Err(ScanIoError::BadTarget(format!("{} {}", s.day, s.hour)));
             }
+            // A schedule the time window would refuse would never run.
+            if let Some(w) = rules(store, scope).await?.window()? {
+                let at = time::Date::from_calendar_date(2026, time::Month::January, 5)
+                    .expect("a valid date")
+                    .with_hms(s.hour, 0, 0)
+                    .expect("a valid hour")
+                    .assume_offset(crate::ledger_io::jst());
+                if !w.allows(at) {
+                    return Err(ScanIoError::Scan(mamori_scan::ScanError::OutsideTimeWindow));
+                }
+            }
             serde_json::to_string(s).map_err(|e| StoreError::Invalid(e.to_string()))?
         }
         None => "null".to_owned(),
@@ -626,22 +683,43 @@ pub async fn run_due(runner: &JobRunner, store: Arc<dyn Store>) -> Result<u32, S
     let now = mamori_domain::time_fmt::now();
     let mut started = 0;
     for inst in store.list_institutions().await? {
-        let scope = store.scope(inst.id).await?;
-        let Some(mut s) = schedule(&*store, &scope).await? else { continue };
-        if !s.due(now) {
-            continue;
-        }
-        s.last_run = Some(Schedule::month(now));
-        let json = serde_json::to_string(&s).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        store.set_institution_setting(&scope, SCHEDULE_KEY, &json, "schedule").await?;
-        let req =
-            ScanRequest { profile: Profile::parse(&s.profile)?, segment: Some(s.segment.clone()), targets: Vec::new() };
-        match run_scan(runner, store.clone(), scope, req, "schedule").await {
-            Ok(_) => started += 1,
+        // One institution's problem must not stop the others' scans.
+        match start_if_due(runner, store.clone(), inst.id, now).await {
+            Ok(true) => started += 1,
+            Ok(false) => {}
             Err(e) => tracing::warn!(institution = %inst.id, error = %e, "the scheduled scan could not start"),
         }
     }
     Ok(started)
+}
+
+async fn start_if_due(
+    runner: &JobRunner,
+    store: Arc<dyn Store>,
+    institution: mamori_domain::InstitutionId,
+    now: time::OffsetDateTime,
+) -> Result<bool, ScanIoError> {
+    let scope = store.scope(institution).await?;
+    let Some(mut s) = schedule(&*store, &scope).await? else { return Ok(false) };
+    if !s.due(now) {
+        return Ok(false);
+    }
+    // Recorded first, so that a scan that cannot start is not retried every 30 s; the
+    // reason is in the audit log.
+    s.last_run = Some(Schedule::month(now));
+    let json = serde_json::to_string(&s).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    store.set_institution_setting(&scope, SCHEDULE_KEY, &json, "schedule").await?;
+    let req =
+        ScanRequest { profile: Profile::parse(&s.profile)?, segment: Some(s.segment.clone()), targets: Vec::new() };
+    match run_scan(runner, store.clone(), scope, req, "schedule").await {
+        Ok(_) => Ok(true),
+        Err(e) => {
+            let draft = mamori_domain::audit::AuditDraft::new("schedule", "scan.schedule_failed")
+                .details(serde_json::json!({"segment": s.segment, "code": e.code()}));
+            store.append_audit(scope.chain(), &draft).await?;
+            Err(e)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -783,3 +783,6 @@ scan-error-bad-window = "{ $value }" is not a time window (e.g. 19:00-07:00).
 job-kind-scan = Network scan
 job-kind-ledger-import = Ledger import
 job-kind-audit-verify = Audit log verification
+scan-error-public-range = { $value } includes Internet addresses, so it is not scanned. Only private networks (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 …) are.
+ledger-web-error-title-too-long = The title may have at most 200 characters.
+ledger-web-error-upload-name-too-long = The file name is too long; rename the file and choose it again.

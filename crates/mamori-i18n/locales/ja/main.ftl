@@ -783,3 +783,6 @@ scan-error-bad-window = 「{ $value }」は時間帯として読み取れませ�
 job-kind-scan = ネットワーク検査
 job-kind-ledger-import = 台帳の取込み
 job-kind-audit-verify = 監査ログの検証
+scan-error-public-range = { $value } はインターネット上のアドレスを含むため検査しません。検査できるのは院内のプライベートアドレス（10.0.0.0/8、172.16.0.0/12、192.168.0.0/16 など）だけです。
+ledger-web-error-title-too-long = 名称は 200 文字以内にしてください。
+ledger-web-error-upload-name-too-long = ファイル名が長すぎます。短い名前にしてから選び直してください。

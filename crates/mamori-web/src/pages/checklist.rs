@@ -36,7 +36,8 @@ async fn open(state: &AppState, lang: Lang, fy: &str, form: &str) -> Result<(Edi
         Err(ChecklistIoError::NoEdition { .. }) => return Err(not_found(lang)),
         Err(e) => return Err(server_error(lang, &e)),
     };
-    if edition.form(form).is_none() {
+    // The institution's own forms only: a vendor form is answered per vendor.
+    if edition.form(form).is_none_or(|f| f.respondent != mamori_checklist::Respondent::Institution) {
         return Err(not_found(lang));
     }
     Ok((edition, ChecklistKey { fiscal_year: fy, form: form.to_owned(), vendor: None }))
@@ -129,6 +130,8 @@ struct ChecklistPage {
     can_edit: bool,
     /// The institution's own form (not a vendor's).
     own_form: bool,
+    /// Seen by the institution (not by the vendor answering it).
+    institution_side: bool,
     vendors: Vec<VendorRow>,
     vendor_users: Vec<(String, String)>,
     can_assign: bool,
@@ -250,8 +253,15 @@ async fn render_form(
         let evaluation = checklist_io::evaluate(&*state.store, scope, edition, &key.form, today).await?;
         let progress = mamori_checklist::progress(edition, &key.form, &answers, today, 60)?;
         let years = checklist_io::fiscal_years(&*state.store).await?;
-        let responsible = checklist_io::responsible(&*state.store, scope).await?;
-        let documents = checklist_io::documents(&*state.store, scope).await?.len();
+        // A vendor answering its form sees neither the institution's 責任者 nor its documents.
+        let (responsible, documents) = if view.institution_side {
+            (
+                checklist_io::responsible(&*state.store, scope).await?,
+                checklist_io::documents(&*state.store, scope).await?.len(),
+            )
+        } else {
+            (None, 0)
+        };
         Ok((answers, evaluation, progress, years, responsible, documents))
     }
     .await;
@@ -360,6 +370,7 @@ async fn render_form(
             Vec::new()
         },
         can_assign: view.institution_side && auth.can(scope.institution(), Permission::EditData),
+        institution_side: view.institution_side,
         responsible: responsible.map(|r| r.name),
         documents,
         inst,
@@ -467,7 +478,8 @@ async fn guide_page(
         let answers = checklist_io::answers(&*state.store, scope, key).await?;
         let evaluation = checklist_io::evaluate(&*state.store, scope, edition, &key.form, today).await?;
         let previous = checklist_io::previous_year(&*state.store, scope, edition, key).await?;
-        let documents = checklist_io::documents(&*state.store, scope).await?;
+        let documents =
+            if view.institution_side { checklist_io::documents(&*state.store, scope).await? } else { Vec::new() };
         let users: HashMap<String, String> =
             state.store.list_users().await?.into_iter().map(|u| (format!("user:{}", u.id), u.display_name)).collect();
         Ok((answers, evaluation, previous, documents, users))
@@ -657,7 +669,9 @@ async fn save_item(
     let reason = super::field(f, "reason");
     let note = super::field(f, "note");
     // Documents the person cites as the basis of the answer.
-    let cited: Vec<mamori_checklist::EvidenceRef> = match checklist_io::documents(&*state.store, scope).await {
+    let documents =
+        if view.institution_side { checklist_io::documents(&*state.store, scope).await } else { Ok(Vec::new()) };
+    let cited: Vec<mamori_checklist::EvidenceRef> = match documents {
         Ok(docs) => docs
             .iter()
             .filter(|(e, _)| f.contains_key(&format!("doc_{}", e.id)))
@@ -921,6 +935,9 @@ pub async fn document_upload(
         .find(|(_, code)| Some(*code) == fields.get("kind").map(String::as_str))
         .map_or(DocumentKind::Other, |(k, _)| *k);
     let title = fields.get("title").map(|t| t.trim()).filter(|t| !t.is_empty()).unwrap_or(&name).to_owned();
+    if title.chars().count() > 200 {
+        return fail("title-too-long");
+    }
     let reviewed = match fields.get("reviewed_on").map(|r| r.trim()).filter(|r| !r.is_empty()) {
         Some(r) => match mamori_ledger::normalize::parse_date_text(r) {
             Ok(d) => Some(d),

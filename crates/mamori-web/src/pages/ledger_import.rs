@@ -32,8 +32,11 @@ use std::time::{Duration, Instant};
 pub const UPLOAD_TTL: Duration = Duration::from_secs(30 * 60);
 /// The largest ledger file the browser may upload.
 pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
-/// Files waiting at once (all users); the oldest goes first.
+/// Files waiting at once (all users) and their bytes; the oldest goes first. One user has
+/// at most [`MAX_PER_USER`] waiting, so nobody can push out everyone else's.
 const MAX_WAITING: usize = 16;
+const MAX_WAITING_BYTES: usize = 256 * 1024 * 1024;
+const MAX_PER_USER: usize = 2;
 
 /// A file between upload and commit.
 #[derive(Clone)]
@@ -59,7 +62,18 @@ impl Uploads {
         let token = crate::security::random_token();
         let mut w = self.waiting.lock().expect("uploads lock");
         w.retain(|_, u| u.at.elapsed() < UPLOAD_TTL);
-        while w.len() >= MAX_WAITING {
+        // The user's own oldest file goes first, then the oldest of all.
+        let owner = upload.owner;
+        while w.values().filter(|u| u.owner == owner).count() >= MAX_PER_USER {
+            let oldest = w.iter().filter(|(_, u)| u.owner == owner).min_by_key(|(_, u)| u.at).map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => w.remove(&k),
+                None => break,
+            };
+        }
+        while w.len() >= MAX_WAITING
+            || w.values().map(|u| u.bytes.len()).sum::<usize>() + upload.bytes.len() > MAX_WAITING_BYTES
+        {
             let oldest = w.iter().min_by_key(|(_, u)| u.at).map(|(k, _)| k.clone());
             match oldest {
                 Some(k) => w.remove(&k),
@@ -113,6 +127,9 @@ pub async fn read_upload(
             }
             Some("file") if file.is_none() => {
                 let name = field.file_name().unwrap_or("").to_owned();
+                if name.len() > 255 {
+                    return Err("upload-name-too-long");
+                }
                 let mut bytes = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(|_| "upload-broken")? {
                     if bytes.len() + chunk.len() > limit {
@@ -219,7 +236,12 @@ async fn upload_inner(
         }
     };
     // Reading now gives the "this is not a ledger file" answer at once.
-    if let Err(e) = read_file(&bytes, &name, encoding, &Limits::default()) {
+    let (bytes, name) = (Arc::new(bytes), name);
+    let check = {
+        let (bytes, name) = (bytes.clone(), name.clone());
+        tokio::task::spawn_blocking(move || read_file(&bytes, &name, encoding, &Limits::default()).map(drop)).await
+    };
+    if let Err(e) = check.unwrap_or(Err(mamori_ledger::read::ReadError::Empty)) {
         return upload_page(&state, &auth, &scope, lang, kind, Some(ledger_io::read_error_text(lang, &e))).await;
     }
     let options = match ledger_io::saved_mapping(&*state.store, &scope, kind).await {
@@ -231,7 +253,7 @@ async fn upload_inner(
         institution: scope.institution(),
         kind,
         name,
-        bytes: Arc::new(bytes),
+        bytes,
         encoding,
         options,
         at: Instant::now(),
@@ -302,7 +324,10 @@ async fn open_upload(
     let Some(upload) = state.uploads.get(token, auth, scope, kind) else {
         return Err(upload_page(state, auth, scope, lang, kind, Some(lang.t("ledger-web-error-upload-expired"))).await);
     };
-    match read(&upload) {
+    // Reading a large workbook takes CPU for a while: off the async workers.
+    let copy = upload.clone();
+    let read = tokio::task::spawn_blocking(move || read(&copy)).await;
+    match read.unwrap_or(Err(mamori_ledger::read::ReadError::Empty)) {
         Ok(sheets) => Ok((kind, upload, sheets)),
         Err(e) => Err(upload_page(state, auth, scope, lang, kind, Some(ledger_io::read_error_text(lang, &e))).await),
     }

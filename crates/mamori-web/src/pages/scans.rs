@@ -278,7 +278,7 @@ pub async fn export(
         Err(e) => return server_error(lang, &e),
     };
     let (bytes, media, ext) = if q.format == "json" {
-        (serde_json::to_vec_pretty(&report).unwrap_or_default(), "application/json", "json")
+        (serde_json::to_vec_pretty(&scan_io::redacted(&report)).unwrap_or_default(), "application/json", "json")
     } else {
         (mamori_scan::nmap_xml::export(&report).into_bytes(), "application/xml", "xml")
     };
@@ -404,7 +404,7 @@ pub async fn findings(
             .map(|s| (s.as_str(), lang.t(&format!("finding-status-{}", s.as_str()))))
             .collect(),
         can_edit: auth.can(scope.institution(), Permission::EditData),
-        error: (!q.error.is_empty()).then(|| lang.t(&format!("findings-web-error-{}", q.error))),
+        error: lang.try_t(&format!("findings-web-error-{}", q.error)).filter(|_| !q.error.is_empty()),
     })
 }
 

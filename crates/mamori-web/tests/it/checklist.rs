@@ -209,6 +209,9 @@ fn vendors_answer_their_own_form_and_filled_files_come_back() {
     let r = v.get(&form);
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("事業者確認用"), "{}", r.body);
+    assert!(!r.body.contains("/documents") && !r.body.contains("文書と責任者の登録"), "no internal data: {}", r.body);
+    assert_eq!(v.get(&format!("/i/{inst}/checklist/2025/vendor")).status, 403, "the vendor form is per vendor");
+    assert_eq!(c.get(&format!("/i/{inst}/checklist/2025/vendor")).status, 404, "not as the institution's own form");
     let edition = mamori_checklist::builtin_edition(2025).unwrap();
     let vendor_form = edition.forms.iter().find(|f| f.id == "vendor").expect("a vendor form");
     let first = vendor_form.items().next().unwrap();

@@ -66,6 +66,20 @@ fn a_segment_is_scanned_from_the_browser_and_findings_follow() {
     assert_eq!(r.status, 422);
     assert!(r.body.contains("登録されたセグメントの外は検査できません"), "{}", r.body);
     assert!(kit.rt.block_on(mamori_web::scan_io::scans(&*kit.store, &a, 10)).unwrap().is_empty());
+    // A segment with Internet addresses in the ledger is still not scanned.
+    let public = NetworkSegment {
+        id: RecordId::new(),
+        name: "外部".into(),
+        site_id: None,
+        cidrs: vec!["8.8.8.0/30".into()],
+        purpose: None,
+        vlan: None,
+        notes: None,
+    };
+    kit.rt.block_on(kit.store.put(&a, &public, "test")).unwrap();
+    let r = c.post(&format!("/i/{inst}/scans"), &[("profile", "標準"), ("segment", "外部")]);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("インターネット上のアドレスを含むため検査しません"), "{}", r.body);
 
     let r = c.post(&format!("/i/{inst}/scans"), &[("profile", "標準"), ("segment", "検証用LAN")]);
     assert_eq!(r.status, 303, "{}", r.body);

@@ -69,7 +69,7 @@ pub async fn run(ctx: &Ctx, cmd: ScanCommand) -> anyhow::Result<ExitCode> {
             let (evidence, report) = scan_io::report(&*store, &scope, id).await?;
             let bytes = match format {
                 ScanFormat::NmapXml => mamori_scan::nmap_xml::export(&report).into_bytes(),
-                ScanFormat::Json => serde_json::to_vec_pretty(&report)?,
+                ScanFormat::Json => serde_json::to_vec_pretty(&scan_io::redacted(&report))?,
             };
             write_atomically(&output, &bytes)?;
             let draft = mamori_domain::audit::AuditDraft::new(&ctx.actor, "scan.export")
