@@ -34,7 +34,7 @@ set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
-SHARED_SCRIPTS=${SHARED_SCRIPTS:-/work/shared/scripts}
+SHARED_SCRIPTS=${SHARED_SCRIPTS:-$ROOT/../shared/scripts}
 PEERS_DIR=${MAMORI_PEERS_DIR:-/opt/mamori-peers}
 
 ADDR=${BENCH_ADDR:-127.0.0.77}
@@ -49,7 +49,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 [[ $ADDR =~ ^127\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] || die "BENCH_ADDR must be a 127.0.0.0/8 address, got $ADDR"
 [ "$(id -u)" = 0 ] || die "run as root (sshd, snmpd and nmap -sU need it)"
 for t in nmap nginx openssl /usr/sbin/sshd ssh-keygen storescp Orthanc mosquitto snmpd python3 node ss; do
-    have "$t" || die "$t is missing (see /work/shared/peers.md, scripts/install-peers.sh)"
+    have "$t" || die "$t is missing (see ../shared/peers.md, ../shared/scripts/install-peers.sh)"
 done
 python3 -c 'import hl7' 2>/dev/null || die "python module hl7 is missing (pip install hl7)"
 [ -f "$SHARED_SCRIPTS/hl7-mllp-ack-server.py" ] || die "no $SHARED_SCRIPTS/hl7-mllp-ack-server.py"
