@@ -349,6 +349,20 @@ async fn save_chain(conn: &mut PgConnection, w: &ChainWriter) -> Result<()> {
     Ok(())
 }
 
+/// An evidence row as the store reads it.
+fn decode_evidence(r: &PgRow) -> Result<Evidence> {
+    Ok(Evidence {
+        id: EvidenceId(r.try_get("id")?),
+        kind: r.try_get("kind")?,
+        summary: r.try_get("summary")?,
+        data: r.try_get::<Json<serde_json::Value>, _>("data")?.0,
+        source: r.try_get("source")?,
+        job_id: r.try_get::<Option<Uuid>, _>("job_id")?.map(JobId),
+        content_hash: r.try_get("content_hash")?,
+        observed_at: ts(r.try_get("observed_at")?),
+    })
+}
+
 fn decode_event(r: &PgRow) -> Result<AuditEvent> {
     let chain: String = r.try_get("chain")?;
     let seq: i64 = r.try_get("seq")?;
@@ -992,25 +1006,22 @@ impl Store for PgStore {
     }
 
     async fn list_evidence(&self, scope: &Scope, kind: &str, limit: u32) -> Result<Vec<Evidence>> {
-        let ids: Vec<Uuid> = sqlx::query_scalar(
-            "SELECT id FROM evidence WHERE institution_id = $1 AND kind = $2 ORDER BY observed_at DESC, id DESC LIMIT $3",
+        sqlx::query(
+            "SELECT id, kind, summary, data, source, job_id, content_hash, observed_at FROM evidence \
+             WHERE institution_id = $1 AND kind = $2 ORDER BY observed_at DESC, id DESC LIMIT $3",
         )
         .bind(scope.institution().0)
         .bind(kind)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
-        .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(e) = self.get_evidence(scope, EvidenceId(id)).await? {
-                out.push(e);
-            }
-        }
-        Ok(out)
+        .await?
+        .iter()
+        .map(decode_evidence)
+        .collect()
     }
 
     async fn get_evidence(&self, scope: &Scope, id: EvidenceId) -> Result<Option<Evidence>> {
-        let Some(r) = sqlx::query(
+        sqlx::query(
             "SELECT id, kind, summary, data, source, job_id, content_hash, observed_at FROM evidence \
              WHERE institution_id = $1 AND id = $2",
         )
@@ -1018,19 +1029,9 @@ impl Store for PgStore {
         .bind(id.0)
         .fetch_optional(&self.pool)
         .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(Evidence {
-            id,
-            kind: r.try_get("kind")?,
-            summary: r.try_get("summary")?,
-            data: r.try_get::<Json<serde_json::Value>, _>("data")?.0,
-            source: r.try_get("source")?,
-            job_id: r.try_get::<Option<Uuid>, _>("job_id")?.map(JobId),
-            content_hash: r.try_get("content_hash")?,
-            observed_at: ts(r.try_get("observed_at")?),
-        }))
+        .as_ref()
+        .map(decode_evidence)
+        .transpose()
     }
 
     async fn create_finding(&self, scope: &Scope, f: &Finding, actor: &str) -> Result<()> {

@@ -226,6 +226,21 @@ async fn save_chain(conn: &mut SqliteConnection, w: &ChainWriter) -> Result<()> 
     Ok(())
 }
 
+/// An evidence row as the store reads it.
+fn decode_evidence(r: &SqliteRow) -> Result<Evidence> {
+    let data: String = r.try_get("data")?;
+    Ok(Evidence {
+        id: EvidenceId(parse_uuid(&r.try_get::<String, _>("id")?)?),
+        kind: r.try_get("kind")?,
+        summary: r.try_get("summary")?,
+        data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("evidence data: {e}")))?,
+        source: r.try_get("source")?,
+        job_id: r.try_get::<Option<String>, _>("job_id")?.map(|s| parse_uuid(&s)).transpose()?.map(JobId),
+        content_hash: r.try_get("content_hash")?,
+        observed_at: parse_ts(&r.try_get::<String, _>("observed_at")?)?,
+    })
+}
+
 fn decode_event(r: &SqliteRow) -> Result<AuditEvent> {
     let chain: String = r.try_get("chain")?;
     let id: String = r.try_get("id")?;
@@ -886,25 +901,22 @@ impl Store for SqliteStore {
     }
 
     async fn list_evidence(&self, scope: &Scope, kind: &str, limit: u32) -> Result<Vec<Evidence>> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM evidence WHERE institution_id = $1 AND kind = $2 ORDER BY observed_at DESC, id DESC LIMIT $3",
+        sqlx::query(
+            "SELECT id, kind, summary, data, source, job_id, content_hash, observed_at FROM evidence \
+             WHERE institution_id = $1 AND kind = $2 ORDER BY observed_at DESC, id DESC LIMIT $3",
         )
         .bind(id_str(scope.institution()))
         .bind(kind)
         .bind(i64::from(limit))
         .fetch_all(&self.reader)
-        .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(e) = self.get_evidence(scope, EvidenceId(parse_uuid(&id)?)).await? {
-                out.push(e);
-            }
-        }
-        Ok(out)
+        .await?
+        .iter()
+        .map(decode_evidence)
+        .collect()
     }
 
     async fn get_evidence(&self, scope: &Scope, id: EvidenceId) -> Result<Option<Evidence>> {
-        let Some(r) = sqlx::query(
+        sqlx::query(
             "SELECT id, kind, summary, data, source, job_id, content_hash, observed_at FROM evidence \
              WHERE institution_id = $1 AND id = $2",
         )
@@ -912,20 +924,9 @@ impl Store for SqliteStore {
         .bind(id_str(id))
         .fetch_optional(&self.reader)
         .await?
-        else {
-            return Ok(None);
-        };
-        let data: String = r.try_get("data")?;
-        Ok(Some(Evidence {
-            id,
-            kind: r.try_get("kind")?,
-            summary: r.try_get("summary")?,
-            data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("evidence data: {e}")))?,
-            source: r.try_get("source")?,
-            job_id: r.try_get::<Option<String>, _>("job_id")?.map(|s| parse_uuid(&s)).transpose()?.map(JobId),
-            content_hash: r.try_get("content_hash")?,
-            observed_at: parse_ts(&r.try_get::<String, _>("observed_at")?)?,
-        }))
+        .as_ref()
+        .map(decode_evidence)
+        .transpose()
     }
 
     async fn create_finding(&self, scope: &Scope, f: &Finding, actor: &str) -> Result<()> {

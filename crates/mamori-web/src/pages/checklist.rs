@@ -3,7 +3,6 @@
 //! time, answering (with overrides audited), documents and the designated 責任者 that the
 //! rules read, and the official form as XLSX and PDF.
 
-use super::ledgers::download;
 use super::{Page, lang_from_headers, not_found, render, server_error};
 use crate::AppState;
 use crate::checklist_io::{self, ChecklistIoError};
@@ -730,19 +729,13 @@ async fn save_item(
 
 // ---- export -----------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize, Default)]
-pub struct ExportQuery {
-    #[serde(default)]
-    format: String,
-}
-
 pub async fn export(
     State(state): State<AppState>,
     headers: HeaderMap,
     Extension(auth): Extension<Auth>,
     Extension(scope): Extension<Scope>,
     Path((_, fy, form)): Path<(String, String, String)>,
-    Query(q): Query<ExportQuery>,
+    Query(q): Query<super::ledgers::FormatQuery>,
 ) -> Response {
     let lang = lang_from_headers(&headers);
     let (edition, key) = match open(&state, lang, &fy, &form).await {
@@ -779,11 +772,9 @@ pub async fn export(
     let draft = AuditDraft::new(&actor(&auth), "checklist.export")
         .object("checklist", format!("{}/{}", key.fiscal_year, key.form))
         .details(serde_json::json!({"format": ext, "via": "web"}));
-    if let Err(e) = state.store.append_audit(scope.chain(), &draft).await {
-        return server_error(lang, &e);
-    }
     let f = edition.form(&key.form).expect("checked in open()");
-    download(bytes, media, &format!("{}_{}.{ext}", edition.label_ja, f.title_ja))
+    let name = format!("{}_{}.{ext}", edition.label_ja, f.title_ja);
+    super::ledgers::audited_download(&state, &scope, lang, draft, (bytes, media, &name)).await
 }
 
 // ---- documents and the 責任者 -----------------------------------------------------------
@@ -891,41 +882,16 @@ pub async fn document_upload(
     headers: HeaderMap,
     Extension(auth): Extension<Auth>,
     Extension(scope): Extension<Scope>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Response {
     let lang = lang_from_headers(&headers);
     let back = format!("/i/{}/documents", scope.institution());
     let fail = |code: &str| super::ledgers::hx_redirect(&headers, &format!("{back}?error={code}"));
-    let mut fields: HashMap<String, String> = HashMap::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    loop {
-        let next = match multipart.next_field().await {
-            Ok(n) => n,
-            Err(_) => return fail("upload-broken"),
-        };
-        let Some(mut field) = next else { break };
-        let name = field.name().unwrap_or("").to_owned();
-        if name == "file" {
-            let file_name = field.file_name().unwrap_or("").to_owned();
-            let mut bytes = Vec::new();
-            loop {
-                match field.chunk().await {
-                    Ok(Some(chunk)) => {
-                        if bytes.len() + chunk.len() > MAX_ATTACHMENT_BYTES {
-                            return fail("upload-too-large");
-                        }
-                        bytes.extend_from_slice(&chunk);
-                    }
-                    Ok(None) => break,
-                    Err(_) => return fail("upload-broken"),
-                }
-            }
-            file = Some((file_name, bytes));
-        } else if let Ok(text) = field.text().await {
-            fields.insert(name, text);
-        }
-    }
-    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else { return fail("upload-empty") };
+    let (name, bytes, fields) = match super::ledger_import::read_upload(multipart, MAX_ATTACHMENT_BYTES).await {
+        Ok(Some(f)) if !f.bytes.is_empty() => (f.name, f.bytes, f.fields),
+        Ok(_) => return fail("upload-empty"),
+        Err(code) => return fail(code),
+    };
     let media_type = match mamori_domain::evidence::classify_upload(&name, &bytes) {
         Ok(m) => m,
         Err(e) => return fail(e.code()),
@@ -1114,15 +1080,16 @@ pub async fn vendor_form_export(
     let draft = AuditDraft::new(&actor(&auth), "checklist.export")
         .object("checklist", format!("{}/{}/{vendor}", key.fiscal_year, key.form))
         .details(serde_json::json!({"format": "xlsx", "vendor": name, "via": "web"}));
-    if let Err(e) = state.store.append_audit(scope.chain(), &draft).await {
-        return server_error(lang, &e);
-    }
     let f = edition.form(&key.form).expect("a vendor form");
-    download(
-        bytes,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        &format!("{}_{}_{name}.xlsx", edition.label_ja, f.title_ja),
+    let file = format!("{}_{}_{name}.xlsx", edition.label_ja, f.title_ja);
+    super::ledgers::audited_download(
+        &state,
+        &scope,
+        lang,
+        draft,
+        (bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &file),
     )
+    .await
 }
 
 #[derive(Template)]
@@ -1149,7 +1116,7 @@ pub async fn vendor_form_import(
     };
     let fail = |message: String| render(&ImportResult { ok: false, message });
     let bytes = match super::ledger_import::read_upload(multipart, MAX_ATTACHMENT_BYTES).await {
-        Ok(Some((_, b, _))) if !b.is_empty() => b,
+        Ok(Some(f)) if !f.bytes.is_empty() => f.bytes,
         Ok(_) => return fail(lang.t("ledger-web-error-upload-empty")),
         Err(code) => return fail(lang.t(&format!("ledger-web-error-{code}"))),
     };

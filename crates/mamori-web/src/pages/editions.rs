@@ -107,7 +107,7 @@ async fn preview_inner(state: &AppState, headers: &HeaderMap, auth: &Auth, multi
     let (state, auth) = (state.clone(), auth.clone());
     let lang = lang_from_headers(headers);
     let (name, bytes) = match super::ledger_import::read_upload(multipart, MAX_WORKBOOK).await {
-        Ok(Some((n, b, _))) if !b.is_empty() => (n, b),
+        Ok(Some(f)) if !f.bytes.is_empty() => (f.name, f.bytes),
         Ok(_) => return page(&state, &auth, lang, None, Some(lang.t("ledger-web-error-upload-empty"))).await,
         Err(code) => return page(&state, &auth, lang, None, Some(lang.t(&format!("ledger-web-error-{code}")))).await,
     };

@@ -108,43 +108,48 @@ impl Uploads {
     }
 }
 
-/// Reads the first file field of a multipart form (and the `encoding` field when sent):
-/// `(file name, bytes, encoding)`; `None` when no file was chosen. Errors are codes.
-pub async fn read_upload(
-    mut multipart: Multipart,
-    limit: usize,
-) -> Result<Option<(String, Vec<u8>, Encoding)>, &'static str> {
+/// A multipart form with one file: the file and the form's text fields.
+pub struct Uploaded {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub fields: HashMap<String, String>,
+}
+
+/// Text fields of an upload form are short (a kind, a title, a date).
+const MAX_FIELD_BYTES: usize = 4096;
+
+/// Reads a multipart form: the first file field (`file`, at most `limit` bytes) and the text
+/// fields. `None` when no file was chosen. Errors are codes (`upload-*`).
+pub async fn read_upload(mut multipart: Multipart, limit: usize) -> Result<Option<Uploaded>, &'static str> {
     let mut file = None;
-    let mut encoding = Encoding::Auto;
+    let mut fields = HashMap::new();
     while let Some(mut field) = multipart.next_field().await.map_err(|_| "upload-broken")? {
-        match field.name() {
-            Some("encoding") => {
-                encoding = match field.text().await.map_err(|_| "upload-broken")?.as_str() {
-                    "utf8" => Encoding::Utf8,
-                    "cp932" => Encoding::ShiftJis,
-                    _ => Encoding::Auto,
-                }
+        let is_file = field.name() == Some("file");
+        if is_file && file.is_some() {
+            continue;
+        }
+        let key = field.name().unwrap_or("").to_owned();
+        let name = field.file_name().unwrap_or("").to_owned();
+        if name.len() > 255 {
+            return Err("upload-name-too-long");
+        }
+        let max = if is_file { limit } else { MAX_FIELD_BYTES };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|_| "upload-broken")? {
+            if bytes.len() + chunk.len() > max {
+                return Err(if is_file { "upload-too-large" } else { "upload-broken" });
             }
-            Some("file") if file.is_none() => {
-                let name = field.file_name().unwrap_or("").to_owned();
-                if name.len() > 255 {
-                    return Err("upload-name-too-long");
-                }
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(|_| "upload-broken")? {
-                    if bytes.len() + chunk.len() > limit {
-                        return Err("upload-too-large");
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                if !name.is_empty() || !bytes.is_empty() {
-                    file = Some((name, bytes));
-                }
+            bytes.extend_from_slice(&chunk);
+        }
+        if is_file {
+            if !name.is_empty() || !bytes.is_empty() {
+                file = Some((name, bytes));
             }
-            _ => {}
+        } else {
+            fields.insert(key, String::from_utf8_lossy(&bytes).into_owned());
         }
     }
-    Ok(file.map(|(n, b)| (n, b, encoding)))
+    Ok(file.map(|(name, bytes)| Uploaded { name, bytes, fields }))
 }
 
 fn kind_of(kind: &str, lang: Lang) -> Result<RecordKind, Response> {
@@ -226,7 +231,14 @@ async fn upload_inner(
         Err(r) => return r,
     };
     let (name, bytes, encoding) = match read_upload(multipart, MAX_UPLOAD_BYTES).await {
-        Ok(Some(f)) => f,
+        Ok(Some(f)) => {
+            let encoding = match f.fields.get("encoding").map(String::as_str) {
+                Some("utf8") => Encoding::Utf8,
+                Some("cp932") => Encoding::ShiftJis,
+                _ => Encoding::Auto,
+            };
+            (f.name, f.bytes, encoding)
+        }
         Ok(None) => {
             return upload_page(&state, &auth, &scope, lang, kind, Some(lang.t("ledger-web-error-upload-empty"))).await;
         }

@@ -705,7 +705,7 @@ pub async fn attach(
         Err(e) => return server_error(lang, &e),
     };
     let (name, bytes) = match super::ledger_import::read_upload(multipart, MAX_ATTACHMENT_BYTES).await {
-        Ok(Some((name, bytes, _))) => (name, bytes),
+        Ok(Some(f)) => (f.name, f.bytes),
         Ok(None) => return fail("upload-empty"),
         Err(code) => return fail(code),
     };
@@ -748,6 +748,30 @@ pub fn hx_redirect(headers: &HeaderMap, to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
+/// A file leaving mamori: recorded on the institution's audit chain first, then sent.
+pub async fn audited_download(
+    state: &AppState,
+    scope: &Scope,
+    lang: Lang,
+    draft: AuditDraft,
+    file: (Vec<u8>, &str, &str),
+) -> Response {
+    if let Err(e) = state.store.append_audit(scope.chain(), &draft).await {
+        return server_error(lang, &e);
+    }
+    let (bytes, media_type, name) = file;
+    download(bytes, media_type, name)
+}
+
+/// `?format=` (and `&encoding=` for CSV) of the export links.
+#[derive(Debug, Deserialize, Default)]
+pub struct FormatQuery {
+    #[serde(default)]
+    pub format: String,
+    #[serde(default)]
+    pub encoding: String,
+}
+
 /// `Content-Disposition: attachment` with the name in RFC 5987 form (Japanese names
 /// survive) and an ASCII fallback.
 pub fn download(bytes: Vec<u8>, media_type: &str, name: &str) -> Response {
@@ -782,10 +806,7 @@ pub async fn attachment(
             let draft = AuditDraft::new(&actor(&auth), "evidence.download")
                 .object("evidence", id)
                 .details(serde_json::json!({"file": a.name}));
-            if let Err(e) = state.store.append_audit(scope.chain(), &draft).await {
-                return server_error(lang, &e);
-            }
-            download(a.bytes, &a.media_type, &a.name)
+            audited_download(&state, &scope, lang, draft, (a.bytes, &a.media_type, &a.name)).await
         }
         Ok(None) => not_found(lang),
         Err(e) => server_error(lang, &e),
@@ -793,14 +814,6 @@ pub async fn attachment(
 }
 
 // ---- export and templates --------------------------------------------------------------
-
-#[derive(Debug, Deserialize, Default)]
-pub struct FileQuery {
-    #[serde(default)]
-    format: String,
-    #[serde(default)]
-    encoding: String,
-}
 
 fn file_name(kind: RecordKind, lang: Lang, suffix: &str, ext: &str) -> String {
     format!("{}{suffix}.{ext}", export::ledger_title(kind, export_lang(lang)))
@@ -814,7 +827,7 @@ pub async fn export_file(
     Extension(auth): Extension<Auth>,
     Extension(scope): Extension<Scope>,
     Path((_, kind)): Path<(String, String)>,
-    Query(fq): Query<FileQuery>,
+    Query(fq): Query<FormatQuery>,
 ) -> Response {
     let lang = lang_from_headers(&headers);
     let kind = match parse_kind(&kind, lang) {
@@ -859,16 +872,13 @@ pub async fn export_file(
         "records": rows.len(),
         "via": "web",
     }));
-    if let Err(e) = state.store.append_audit(scope.chain(), &draft).await {
-        return server_error(lang, &e);
-    }
-    download(bytes, media, &file_name(kind, lang, "", ext))
+    audited_download(&state, &scope, lang, draft, (bytes, media, &file_name(kind, lang, "", ext))).await
 }
 
 pub async fn template_file(
     headers: HeaderMap,
     Path((_, kind)): Path<(String, String)>,
-    Query(fq): Query<FileQuery>,
+    Query(fq): Query<FormatQuery>,
 ) -> Response {
     let lang = lang_from_headers(&headers);
     let kind = match parse_kind(&kind, lang) {

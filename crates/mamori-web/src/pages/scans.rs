@@ -256,19 +256,13 @@ pub async fn show(
     })
 }
 
-#[derive(Debug, Deserialize, Default)]
-pub struct ExportQuery {
-    #[serde(default)]
-    format: String,
-}
-
 pub async fn export(
     State(state): State<AppState>,
     headers: HeaderMap,
     Extension(auth): Extension<Auth>,
     Extension(scope): Extension<Scope>,
     Path((_, id)): Path<(String, String)>,
-    Query(q): Query<ExportQuery>,
+    Query(q): Query<super::ledgers::FormatQuery>,
 ) -> Response {
     let lang = lang_from_headers(&headers);
     let Ok(id) = id.parse::<uuid::Uuid>() else { return not_found(lang) };
@@ -285,10 +279,8 @@ pub async fn export(
     let draft = AuditDraft::new(&actor(&auth), "scan.export")
         .object("evidence", evidence.id)
         .details(serde_json::json!({"format": ext, "via": "web"}));
-    if let Err(e) = state.store.append_audit(scope.chain(), &draft).await {
-        return server_error(lang, &e);
-    }
-    super::ledgers::download(bytes, media, &format!("mamori-scan-{}.{ext}", evidence.id))
+    let name = format!("mamori-scan-{}.{ext}", evidence.id);
+    super::ledgers::audited_download(&state, &scope, lang, draft, (bytes, media, &name)).await
 }
 
 /// An nmap XML file kept as a scan (multipart, by htmx).
@@ -302,7 +294,7 @@ pub async fn import(
     let lang = lang_from_headers(&headers);
     let back = format!("/i/{}/scans", scope.institution());
     let (name, bytes) = match super::ledger_import::read_upload(multipart, 64 * 1024 * 1024).await {
-        Ok(Some((n, b, _))) if !b.is_empty() => (n, b),
+        Ok(Some(f)) if !f.bytes.is_empty() => (f.name, f.bytes),
         Ok(_) => return super::ledgers::hx_redirect(&headers, &format!("{back}?error=upload-empty")),
         Err(code) => return super::ledgers::hx_redirect(&headers, &format!("{back}?error={code}")),
     };
